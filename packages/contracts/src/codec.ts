@@ -1,0 +1,147 @@
+import type { z } from 'zod';
+import { ValidationError, type ValidationIssue } from './errors';
+import { BehaviourEmbedding } from './schemas/behaviour-embedding';
+import { EnrichedProduct } from './schemas/enriched-product';
+import { Interaction } from './schemas/interaction';
+import { CatalogEvent, ProductDelete } from './schemas/product';
+import { RecommendationUpdate } from './schemas/recommendation';
+import { MAX_MESSAGE_BYTES, type TopicId } from './topics';
+import { wireReplacer } from './vector-codec';
+
+/** The parts of a Kafka record a decoder looks at (structurally a kafkajs `KafkaMessage`). */
+export interface RawMessage {
+  key: Buffer | null;
+  value: Buffer | null;
+  /** Record timestamp, epoch ms as a decimal string (kafkajs convention). */
+  timestamp: string;
+  headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+}
+
+export type Decoder<T> = (message: RawMessage) => T;
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+function describeIssues(error: z.ZodError): ValidationIssue[] {
+  return error.issues.slice(0, 20).map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message }));
+}
+
+/** Bytes → JSON value. Never throws anything but {@link ValidationError}. */
+export function parseJsonBytes(bytes: Uint8Array, maxBytes: number = MAX_MESSAGE_BYTES): unknown {
+  if (bytes.byteLength > maxBytes) {
+    throw new ValidationError(`message is ${bytes.byteLength} bytes, above the ${maxBytes}-byte limit`, [{ path: '(root)', message: 'too large' }]);
+  }
+  let textValue: string;
+  try {
+    textValue = decoder.decode(bytes);
+  } catch {
+    throw new ValidationError('message is not valid UTF-8', [{ path: '(root)', message: 'invalid UTF-8' }]);
+  }
+  try {
+    return JSON.parse(textValue) as unknown;
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    throw new ValidationError(`message is not valid JSON: ${detail.slice(0, 200)}`, [{ path: '(root)', message: 'invalid JSON' }]);
+  }
+}
+
+/** JSON value → typed event. Never throws anything but {@link ValidationError}. */
+export function parseWith<S extends z.ZodType>(schema: S, value: unknown, what = 'event'): z.output<S> {
+  let result: ReturnType<S['safeParse']>;
+  try {
+    result = schema.safeParse(value) as ReturnType<S['safeParse']>;
+  } catch (err) {
+    // zod does not throw on data, but a pathological input (deep nesting) can exhaust the stack.
+    throw new ValidationError(`${what} could not be validated: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (!result.success) {
+    const issues = describeIssues(result.error);
+    const first = issues[0];
+    throw new ValidationError(`invalid ${what}: ${first ? `${first.path}: ${first.message}` : 'schema mismatch'}${issues.length > 1 ? ` (+${issues.length - 1} more)` : ''}`, issues);
+  }
+  return result.data as z.output<S>;
+}
+
+export function headerString(message: RawMessage, name: string): string | undefined {
+  const h = message.headers?.[name];
+  const v = Array.isArray(h) ? h[0] : h;
+  if (v === undefined) return undefined;
+  return typeof v === 'string' ? v : v.toString('utf8');
+}
+
+function keyString(message: RawMessage): string | undefined {
+  return message.key === null ? undefined : message.key.toString('utf8');
+}
+
+function requireKeyMatches(message: RawMessage, expected: string, field: string): void {
+  const key = keyString(message);
+  if (key !== expected) {
+    throw new ValidationError(`record key ${JSON.stringify(key ?? null)} does not match ${field} ${JSON.stringify(expected)}; producers must key by ${field} so ordering holds`, [
+      { path: '(key)', message: `must equal ${field}` },
+    ]);
+  }
+}
+
+/** A null-value record for `key` is a delete; its id and time come from headers or the record. */
+function tombstoneToDelete(message: RawMessage): ProductDelete {
+  const productId = keyString(message);
+  const ts = Number(headerString(message, 'ts') ?? message.timestamp);
+  return parseWith(
+    ProductDelete,
+    {
+      type: 'product.delete',
+      eventId: headerString(message, 'event-id') ?? `tombstone-${productId ?? ''}-${message.timestamp}`,
+      productId,
+      updatedAt: ts,
+    },
+    'tombstone',
+  );
+}
+
+function jsonDecoder<S extends z.ZodType>(schema: S, what: string): Decoder<z.output<S>> {
+  return (message) => {
+    if (message.value === null) throw new ValidationError(`${what}: unexpected tombstone (null value)`, [{ path: '(root)', message: 'null value' }]);
+    return parseWith(schema, parseJsonBytes(message.value), what);
+  };
+}
+
+export const decodeCatalogEvent: Decoder<CatalogEvent> = (message) => {
+  if (message.value === null) return tombstoneToDelete(message);
+  const event = parseWith(CatalogEvent, parseJsonBytes(message.value), 'catalog event');
+  requireKeyMatches(message, event.productId, 'productId');
+  return event;
+};
+
+export type EnrichedEvent = EnrichedProduct | ProductDelete;
+
+export const decodeEnrichedEvent: Decoder<EnrichedEvent> = (message) => {
+  if (message.value === null) return tombstoneToDelete(message);
+  const event = parseWith(EnrichedProduct, parseJsonBytes(message.value), 'enriched product');
+  requireKeyMatches(message, event.productId, 'productId');
+  return event;
+};
+
+export const decodeInteraction: Decoder<Interaction> = (message) => {
+  const event = jsonDecoder(Interaction, 'interaction')(message);
+  requireKeyMatches(message, event.userId, 'userId');
+  return event;
+};
+
+export const decodeBehaviourEmbedding: Decoder<BehaviourEmbedding> = jsonDecoder(BehaviourEmbedding, 'behaviour embedding');
+export const decodeRecommendationUpdate: Decoder<RecommendationUpdate> = jsonDecoder(RecommendationUpdate, 'recommendation update');
+
+export const DECODERS = {
+  catalog: decodeCatalogEvent,
+  enriched: decodeEnrichedEvent,
+  interactions: decodeInteraction,
+  behaviour: decodeBehaviourEmbedding,
+  recs: decodeRecommendationUpdate,
+} satisfies Record<TopicId, Decoder<unknown>>;
+
+/** Serializes an event (Float32Arrays as base64 float32) and enforces the size limit. */
+export function encodeJson(value: unknown, maxBytes: number = MAX_MESSAGE_BYTES): Buffer {
+  const buf = Buffer.from(JSON.stringify(value, wireReplacer), 'utf8');
+  if (buf.byteLength > maxBytes) {
+    throw new ValidationError(`encoded message is ${buf.byteLength} bytes, above the ${maxBytes}-byte limit`);
+  }
+  return buf;
+}

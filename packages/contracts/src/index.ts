@@ -1,0 +1,31 @@
+export { AffinityError, ConfigError, RetriableError, UnavailableError, ValidationError, classifyError } from './errors';
+export type { AffinityErrorOptions, ValidationIssue } from './errors';
+export { Identifier, Timestamp, normalizeMultiline, normalizeText } from './normalize';
+export { Embedding, MAX_VECTOR_DIM, WireVector, decodeVector, encodeVector, wireReplacer } from './vector-codec';
+export { AVAILABILITY, Availability, CatalogEvent, MAX_PRODUCT_ATTRIBUTES, ProductDelete, ProductUpsert } from './schemas/product';
+export type { CatalogEventInput, ProductUpsertInput } from './schemas/product';
+export { INTERACTION_TYPES, Interaction, InteractionType } from './schemas/interaction';
+export type { InteractionInput } from './schemas/interaction';
+export { ATTRIBUTE_SOURCES, EnrichedProduct, ExtractedAttribute } from './schemas/enriched-product';
+export type { EnrichedProductInput } from './schemas/enriched-product';
+export { BehaviourEmbedding } from './schemas/behaviour-embedding';
+export type { BehaviourEmbeddingInput } from './schemas/behaviour-embedding';
+export { MAX_REC_ITEMS, REC_KINDS, Reason, RecKind, RecommendationUpdate, RecommendedItem, recKey } from './schemas/recommendation';
+export type { RecommendationUpdateInput } from './schemas/recommendation';
+export { DlqRecord } from './schemas/dlq-record';
+export { DLQ_SUFFIX, MAX_MESSAGE_BYTES, TOPIC, dlqName, ensureTopics, topicName, topicSpecs } from './topics';
+export type { CleanupPolicy, TopicAdmin, TopicId, TopicOptions, TopicSpec } from './topics';
+export {
+  DECODERS,
+  decodeBehaviourEmbedding,
+  decodeCatalogEvent,
+  decodeEnrichedEvent,
+  decodeInteraction,
+  decodeRecommendationUpdate,
+  encodeJson,
+  headerString,
+  parseJsonBytes,
+  parseWith,
+} from './codec';
+export type { Decoder, EnrichedEvent, RawMessage } from './codec';
+export { derivedEventId, newEventId, sha256Hex } from './ids';

@@ -1,0 +1,36 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * One vitest run covers the whole workspace:
+ * - `unit`: pure logic next to each package/service, no network, fast;
+ * - `integration`: test/ suites against a real Kafka broker and Redis server
+ *   (found via KAFKA_BROKERS / REDIS_URL, see test/support/stack.ts).
+ */
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/support/global-setup.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+          // The suites share one broker and one Redis on a 2-core machine; running them one file at a
+          // time keeps timing-sensitive scenarios (kill -9, broker restart) meaningful.
+          fileParallelism: false,
+          pool: 'forks',
+        },
+      },
+    ],
+  },
+});
