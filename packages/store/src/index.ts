@@ -1,0 +1,7 @@
+export { Redis, createRedis } from './redis-client';
+export type { RedisClientOptions } from './redis-client';
+export { IdempotentWriter } from './idempotent-writer';
+export type { IdempotentOp, IdempotentWriterOptions, RedisCommand } from './idempotent-writer';
+export { KeySpace } from './key-space';
+export { QUEUE, Queue, Worker, createQueue, createQueueWorker, queueConnection } from './queues';
+export type { Job } from './queues';

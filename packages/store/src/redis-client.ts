@@ -1,0 +1,39 @@
+import { Redis, type RedisOptions } from 'ioredis';
+
+export { Redis } from 'ioredis';
+
+export interface RedisClientOptions {
+  url: string;
+  /** Shown in CLIENT LIST; helps find a misbehaving worker. */
+  name?: string;
+  /**
+   * Per-command retries while disconnected. Workers want a command to fail fast so the
+   * batch consumer's outage handling (backoff, readiness false, no commit) takes over;
+   * BullMQ needs `null` (wait forever) for its blocking connections. @defaultValue 2
+   */
+  maxRetriesPerRequest?: number | null;
+  /**
+   * Connection errors while Redis is down arrive here (ioredis reconnects by itself). Without a
+   * listener ioredis prints every failed reconnect to stderr. @defaultValue ignore
+   */
+  onError?: (err: Error) => void;
+}
+
+/**
+ * An ioredis client that reconnects forever with capped backoff: a Redis restart makes
+ * commands fail with a connection error (→ UNAVAILABLE, retried by the caller) and the
+ * client comes back on its own.
+ */
+export function createRedis(options: RedisClientOptions): Redis {
+  const extra: RedisOptions = {
+    connectionName: options.name,
+    maxRetriesPerRequest: options.maxRetriesPerRequest === undefined ? 2 : options.maxRetriesPerRequest,
+    connectTimeout: 3000,
+    enableReadyCheck: true,
+    retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 6), 3000),
+    reconnectOnError: (err) => /READONLY|LOADING/.test(err.message),
+  };
+  const client = new Redis(options.url, extra);
+  client.on('error', (err: Error) => options.onError?.(err));
+  return client;
+}

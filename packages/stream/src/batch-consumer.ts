@@ -1,0 +1,382 @@
+import { type AffinityError, type Decoder, ValidationError, classifyError } from '@affinity/contracts';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Logger } from 'pino';
+import { DlqPublisher, type RejectedMessage } from './dlq-publisher';
+import type { EventProducer } from './event-producer';
+import { headersToStrings } from './internal/headers';
+import { sleep } from './internal/sleep';
+import { StreamMetrics } from './metrics';
+import { type RetryPolicy, type RetryPolicyOptions, backoffDelay, compileRetryPolicy } from './retry-policy';
+
+/** A decoded, validated event with where it came from. */
+export interface ConsumedEvent<T> {
+  value: T;
+  key: string | null;
+  topic: string;
+  partition: number;
+  /** int64 as a decimal string. */
+  offset: string;
+  /** Record timestamp, epoch ms. */
+  timestamp: number;
+  headers: Record<string, string>;
+}
+
+/** One input topic and how to read it. */
+export interface InputSpec<T> {
+  topic: string;
+  decode: Decoder<T>;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Inputs = Record<string, InputSpec<any>>;
+
+type DecodedOf<S> = S extends InputSpec<infer T> ? T : never;
+
+/** What a handler receives: events of one partition of one input, in offset order. */
+export type ConsumedBatch<I extends Inputs> = {
+  [K in keyof I & string]: { input: K; topic: string; partition: number; events: ConsumedEvent<DecodedOf<I[K]>>[] };
+}[keyof I & string];
+
+export interface BatchContext {
+  /** Keep the group membership alive during long work. */
+  heartbeat(): Promise<void>;
+  /** Aborted when the consumer stops or the partition was reassigned. */
+  signal: AbortSignal;
+  logger: Logger;
+  metrics: StreamMetrics;
+}
+
+/**
+ * Handles a batch. Must be idempotent (events may be redelivered after a crash) and must
+ * resolve only once its effect is durable: offsets are committed right after.
+ * Throw an `UnavailableError` when a dependency is down (retried without bound), a
+ * `ValidationError` or any non-retriable error to send the events to the DLQ.
+ */
+export type BatchHandler<I extends Inputs> = (batch: ConsumedBatch<I>, ctx: BatchContext) => Promise<void>;
+
+export interface PartitionAssignment {
+  topic: string;
+  partitions: number[];
+}
+
+export interface BatchConsumerOptions<I extends Inputs> {
+  kafka: Kafka;
+  /** Consumer group; instances of one worker type share it. */
+  groupId: string;
+  inputs: I;
+  handler: BatchHandler<I>;
+  /** Used for the DLQ. */
+  producer: EventProducer;
+  logger: Logger;
+  metrics?: StreamMetrics;
+  retry?: RetryPolicyOptions;
+  /** Largest number of events per handler call. @defaultValue 500 */
+  maxBatchSize?: number;
+  /** Partitions handled in parallel by this instance. @defaultValue 1 */
+  partitionsConsumedConcurrently?: number;
+  /** Where a brand-new group starts. Every accepted event matters, so the default is the beginning. @defaultValue true */
+  fromBeginning?: boolean;
+  /** @defaultValue 30000 */
+  sessionTimeoutMs?: number;
+  /** @defaultValue 3000 */
+  heartbeatIntervalMs?: number;
+  /** How long the broker may hold a fetch waiting for data; bounds idle-to-first-event latency. @defaultValue 100 */
+  maxWaitTimeMs?: number;
+  /** Backoff ceiling while a dependency is unavailable (retried without bound). @defaultValue 5000 */
+  unavailableMaxDelayMs?: number;
+  /** Called after every group join with the partitions this instance now owns. */
+  onAssignment?: (assigned: PartitionAssignment[]) => void;
+}
+
+export type ConsumerState = 'idle' | 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
+
+type Outcome = { kind: 'ok' } | { kind: 'aborted' } | { kind: 'failed'; error: AffinityError; attempts: number };
+
+interface PartitionRun {
+  payload: EachBatchPayload;
+  signal: AbortSignal;
+  aborted(): boolean;
+}
+
+/**
+ * The consumer every Affinity worker runs (DESIGN.md "packages/stream").
+ *
+ * Per partition batch: decode and validate each record; invalid ones go to `<topic>.dlq`
+ * with the reason and source offset; valid ones reach the handler in chunks of
+ * `maxBatchSize`; offsets are committed only after the handler resolved (at-least-once,
+ * with idempotent handlers making it effectively exactly-once). A failing chunk is
+ * retried with backoff, then split so one poison event cannot hold back its neighbours;
+ * what still fails goes to the DLQ. No handler error ever reaches kafkajs, which would
+ * restart the consumer and re-run the batch forever.
+ */
+export class BatchConsumer<I extends Inputs> {
+  private readonly consumer: Consumer;
+  private readonly opts: BatchConsumerOptions<I>;
+  private readonly inputByTopic = new Map<string, { name: string; spec: InputSpec<unknown> }>();
+  private readonly retry: RetryPolicy;
+  private readonly unavailable: RetryPolicy;
+  private readonly dlq: DlqPublisher;
+  private readonly log: Logger;
+  readonly metrics: StreamMetrics;
+  private readonly stopController = new AbortController();
+  private _state: ConsumerState = 'idle';
+  private joined = false;
+  private closing: Promise<void> | undefined;
+  private removeListeners: (() => void)[] = [];
+
+  constructor(options: BatchConsumerOptions<I>) {
+    this.opts = options;
+    this.retry = compileRetryPolicy(options.retry);
+    this.unavailable = compileRetryPolicy({ maxAttempts: Number.MAX_SAFE_INTEGER, initialDelayMs: 200, maxDelayMs: options.unavailableMaxDelayMs ?? 5000 });
+    this.metrics = options.metrics ?? new StreamMetrics(undefined, { defaultMetrics: false });
+    this.log = options.logger.child({ component: 'batch-consumer', group: options.groupId });
+    this.dlq = new DlqPublisher(options.producer, options.groupId);
+    for (const [name, spec] of Object.entries(options.inputs)) {
+      if (this.inputByTopic.has(spec.topic)) throw new RangeError(`topic ${spec.topic} appears twice in inputs`);
+      this.inputByTopic.set(spec.topic, { name, spec });
+    }
+    if (this.inputByTopic.size === 0) throw new RangeError('BatchConsumer needs at least one input');
+    const maxBatch = options.maxBatchSize ?? 500;
+    if (!(maxBatch >= 1)) throw new RangeError('maxBatchSize must be at least 1');
+    this.consumer = options.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: options.heartbeatIntervalMs ?? 3000,
+      maxWaitTimeInMs: options.maxWaitTimeMs ?? 100,
+      allowAutoTopicCreation: false,
+      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
+    });
+  }
+
+  get state(): ConsumerState {
+    return this._state;
+  }
+
+  /** True once the group is joined and the consumer is running (readiness). */
+  get ready(): boolean {
+    return this._state === 'running' && this.joined;
+  }
+
+  async start(): Promise<void> {
+    if (this._state !== 'idle') throw new Error(`BatchConsumer.start() called in state ${this._state}`);
+    this._state = 'starting';
+    const { events } = this.consumer;
+    this.removeListeners.push(
+      this.consumer.on(events.GROUP_JOIN, (e) => {
+        this.joined = true;
+        const assigned = Object.entries(e.payload.memberAssignment).map(([topic, partitions]) => ({ topic, partitions: [...partitions].sort((a, b) => a - b) }));
+        this.log.info({ assigned, generation: e.payload.groupId }, 'joined group');
+        this.opts.onAssignment?.(assigned);
+      }),
+      this.consumer.on(events.REBALANCING, () => {
+        this.joined = false;
+      }),
+      this.consumer.on(events.CRASH, (e) => {
+        this.joined = false;
+        this.log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
+        if (!e.payload.restart) this._state = 'failed';
+      }),
+    );
+    await this.consumer.connect();
+    for (const spec of this.inputByTopic.values()) {
+      await this.consumer.subscribe({ topic: spec.spec.topic, fromBeginning: this.opts.fromBeginning ?? true });
+    }
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently ?? 1,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+    this._state = 'running';
+  }
+
+  /**
+   * Stops fetching, lets the chunk in flight finish and commit, leaves the group and
+   * disconnects. Idempotent: concurrent and repeated calls share one promise.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this._state === 'idle') {
+        this._state = 'stopped';
+        return;
+      }
+      this._state = 'draining';
+      this.stopController.abort();
+      try {
+        await this.consumer.stop();
+      } finally {
+        await this.consumer.disconnect().catch((err: unknown) => this.log.warn({ err }, 'disconnect failed'));
+        for (const remove of this.removeListeners) remove();
+        this.removeListeners = [];
+        this._state = 'stopped';
+      }
+    })();
+    return this.closing;
+  }
+
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const input = this.inputByTopic.get(batch.topic);
+    if (input === undefined || batch.messages.length === 0) return;
+    const partitionAbort = new AbortController();
+    const onStop = (): void => partitionAbort.abort();
+    this.stopController.signal.addEventListener('abort', onStop, { once: true });
+    const run: PartitionRun = {
+      payload,
+      signal: partitionAbort.signal,
+      aborted: () => !payload.isRunning() || payload.isStale() || partitionAbort.signal.aborted,
+    };
+    const labels = { group: this.opts.groupId, topic: batch.topic };
+    const maxBatch = this.opts.maxBatchSize ?? 500;
+    try {
+      for (let i = 0; i < batch.messages.length; i += maxBatch) {
+        // Check before starting a chunk, never between handling a chunk and committing it:
+        // close() must commit what was processed.
+        if (run.aborted()) return;
+        const started = performance.now();
+        const chunk = batch.messages.slice(i, i + maxBatch);
+        const done = await this.processChunk(input.name, batch.topic, batch.partition, chunk, run);
+        if (!done) return;
+        const last = chunk[chunk.length - 1]!;
+        const next = (BigInt(last.offset) + 1n).toString();
+        payload.resolveOffset(last.offset);
+        const committed = await this.commit(batch.topic, batch.partition, next, run);
+        this.metrics.batchDuration.observe(labels, (performance.now() - started) / 1000);
+        this.metrics.batchSize.observe(labels, chunk.length);
+        this.metrics.lag.set({ ...labels, partition: String(batch.partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(next))));
+        if (!committed) return;
+        await payload.heartbeat().catch(() => partitionAbort.abort());
+      }
+    } finally {
+      this.stopController.signal.removeEventListener('abort', onStop);
+    }
+  }
+
+  /** Returns false when the work was abandoned (stopping or reassigned) and must not be committed. */
+  private async processChunk(inputName: string, topic: string, partition: number, messages: KafkaMessage[], run: PartitionRun): Promise<boolean> {
+    const input = this.inputByTopic.get(topic)!;
+    const events: ConsumedEvent<unknown>[] = [];
+    const sources: KafkaMessage[] = [];
+    const rejected: RejectedMessage[] = [];
+    for (const message of messages) {
+      try {
+        const value = input.spec.decode(message);
+        events.push(toEvent(value, topic, partition, message));
+        sources.push(message);
+      } catch (raw) {
+        const error = raw instanceof ValidationError ? raw : classifyError(raw);
+        rejected.push({ topic, partition, message, error, attempts: 1 });
+      }
+    }
+    if (rejected.length > 0 && !(await this.sendToDlq(rejected, run))) return false;
+    if (events.length === 0) return true;
+
+    const labels = { group: this.opts.groupId, topic };
+    const outcome = await this.runWithRetry(topic, events as never, inputName, partition, run);
+    if (outcome.kind === 'aborted') return false;
+    if (outcome.kind === 'ok') {
+      this.metrics.processed.inc(labels, events.length);
+      return true;
+    }
+    if (events.length === 1) {
+      return this.sendToDlq([{ topic, partition, message: sources[0]!, error: outcome.error, attempts: outcome.attempts }], run);
+    }
+    // Isolate: one event at a time, in order, so a poison event cannot take its batch down with it.
+    this.log.warn({ topic, partition, size: events.length, err: outcome.error }, 'batch failed; retrying events one by one');
+    for (let i = 0; i < events.length; i++) {
+      const single = await this.runWithRetry(topic, [events[i]!] as never, inputName, partition, run);
+      if (single.kind === 'aborted') return false;
+      if (single.kind === 'ok') {
+        this.metrics.processed.inc(labels, 1);
+        continue;
+      }
+      if (!(await this.sendToDlq([{ topic, partition, message: sources[i]!, error: single.error, attempts: single.attempts }], run))) return false;
+    }
+    return true;
+  }
+
+  private async runWithRetry(topic: string, events: ConsumedEvent<never>[], inputName: string, partition: number, run: PartitionRun): Promise<Outcome> {
+    const labels = { group: this.opts.groupId, topic };
+    const ctx: BatchContext = {
+      heartbeat: () => run.payload.heartbeat(),
+      signal: run.signal,
+      logger: this.log,
+      metrics: this.metrics,
+    };
+    let attempts = 0;
+    let outages = 0;
+    for (;;) {
+      if (run.aborted()) return { kind: 'aborted' };
+      attempts++;
+      try {
+        await this.opts.handler({ input: inputName, topic, partition, events } as ConsumedBatch<I>, ctx);
+        return { kind: 'ok' };
+      } catch (raw) {
+        const error = classifyError(raw);
+        this.metrics.failed.inc({ ...labels, code: error.code });
+        if (error.code === 'UNAVAILABLE') {
+          // Not this event's fault: wait it out without spending the retry budget.
+          attempts--;
+          outages++;
+          if (outages === 1 || outages % 10 === 0) this.log.warn({ topic, partition, err: error, outages }, 'dependency unavailable; retrying');
+          await this.pause(backoffDelay(outages, this.unavailable), run);
+          continue;
+        }
+        if (!error.retriable || attempts >= this.retry.maxAttempts) return { kind: 'failed', error, attempts };
+        this.metrics.retries.inc({ ...labels, code: error.code });
+        this.log.warn({ topic, partition, attempts, err: error }, 'handler failed; retrying');
+        await this.pause(backoffDelay(attempts, this.retry), run);
+      }
+    }
+  }
+
+  /** DLQ publishing must not lose the message either: retried until it succeeds or we stop. */
+  private async sendToDlq(rejected: RejectedMessage[], run: PartitionRun): Promise<boolean> {
+    let failures = 0;
+    for (;;) {
+      try {
+        await this.dlq.publish(rejected);
+        for (const r of rejected) {
+          this.metrics.dlq.inc({ group: this.opts.groupId, topic: r.topic, code: r.error.code });
+          this.log.warn({ topic: r.topic, partition: r.partition, offset: r.message.offset, code: r.error.code, reason: r.error.message }, 'sent to DLQ');
+        }
+        return true;
+      } catch (err) {
+        failures++;
+        this.log.error({ err, failures }, 'DLQ publish failed; retrying');
+        await this.pause(backoffDelay(failures, this.unavailable), run);
+        if (run.aborted()) return false;
+      }
+    }
+  }
+
+  private async commit(topic: string, partition: number, offset: string, run: PartitionRun): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await run.payload.commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset }] }] });
+        return true;
+      } catch (err) {
+        // A rebalance or a broker outage. The effect is durable and idempotent: if we cannot
+        // commit, the next owner redoes the work harmlessly.
+        this.log.warn({ err, topic, partition, offset, attempt }, 'offset commit failed');
+        if (attempt >= 5 || run.aborted()) return false;
+        await this.pause(backoffDelay(attempt, this.retry), run);
+      }
+    }
+  }
+
+  /** Backoff that keeps the group membership alive and wakes up on stop. */
+  private async pause(ms: number, run: PartitionRun): Promise<void> {
+    const until = Date.now() + ms;
+    while (!run.aborted()) {
+      const left = until - Date.now();
+      if (left <= 0) return;
+      await sleep(Math.min(left, 1000), run.signal);
+      await run.payload.heartbeat().catch(() => undefined);
+    }
+  }
+}
+
+function toEvent<T>(value: T, topic: string, partition: number, m: KafkaMessage): ConsumedEvent<T> {
+  return { value, key: m.key === null ? null : m.key.toString('utf8'), topic, partition, offset: m.offset, timestamp: Number(m.timestamp), headers: headersToStrings(m.headers) };
+}

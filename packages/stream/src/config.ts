@@ -1,0 +1,74 @@
+import { ConfigError } from '@affinity/contracts';
+import { z } from 'zod';
+
+/**
+ * A variable's schema plus the sentence that tells an operator how to fix a bad value.
+ * `describe()` on a zod schema is the fix hint; {@link parseEnv} prints it.
+ */
+export type EnvSchema = Record<string, z.ZodType>;
+
+export type ParsedEnv<S extends EnvSchema> = { [K in keyof S]: z.output<S[K]> };
+
+/**
+ * Parses configuration from the environment once, at start-up. Every problem is reported
+ * together, each naming the variable, the value seen and the fix, so a bad deployment
+ * fails with one readable message instead of a crash loop.
+ */
+export function parseEnv<S extends EnvSchema>(schema: S, env: NodeJS.ProcessEnv = process.env): ParsedEnv<S> {
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [name, type] of Object.entries(schema)) {
+    const raw = env[name];
+    const value = raw === '' ? undefined : raw;
+    const result = type.safeParse(value);
+    if (result.success) {
+      out[name] = result.data;
+    } else {
+      const why = result.error.issues.map((i) => i.message).join('; ');
+      const hint = type.description ? ` Fix: ${type.description}` : '';
+      problems.push(`${name}=${value === undefined ? '(unset)' : JSON.stringify(value)} is invalid: ${why}.${hint}`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new ConfigError(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+  return out as ParsedEnv<S>;
+}
+
+/** Env helpers: strings are coerced, with defaults and a fix hint. */
+export const env = {
+  string: (def: string | undefined, hint: string) => (def === undefined ? z.string().min(1) : z.string().min(1).default(def)).describe(hint),
+  optionalString: (hint: string) => z.string().min(1).optional().describe(hint),
+  int: (def: number, min: number, max: number, hint: string) => z.coerce.number().int().min(min).max(max).default(def).describe(hint),
+  number: (def: number, min: number, max: number, hint: string) => z.coerce.number().min(min).max(max).default(def).describe(hint),
+  bool: (def: boolean, hint: string) =>
+    z
+      .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
+      .default(def ? 'true' : 'false')
+      .transform((v) => v === 'true' || v === '1' || v === 'yes')
+      .describe(hint),
+  list: (def: string, hint: string) =>
+    z
+      .string()
+      .default(def)
+      .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0))
+      .pipe(z.array(z.string()).min(1, 'expected a comma-separated list'))
+      .describe(hint),
+  enum: <const T extends readonly [string, ...string[]]>(values: T, def: T[number], hint: string) => z.enum(values).default(def as never).describe(hint),
+};
+
+/** Variables every worker understands. */
+export const commonEnv = {
+  KAFKA_BROKERS: env.list('127.0.0.1:9092', 'a comma-separated list of host:port, e.g. KAFKA_BROKERS=kafka-0:9092,kafka-1:9092'),
+  KAFKA_CLIENT_ID: env.string('affinity', 'any short name identifying this deployment'),
+  AFFINITY_TOPIC_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, . _ - only')
+    .default('')
+    .describe('leave empty in production; tests use a unique prefix such as t123.'),
+  LOG_LEVEL: env.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info', 'one of fatal, error, warn, info, debug, trace, silent'),
+  HTTP_PORT: env.int(8080, 0, 65535, 'the port for /healthz, /readyz and /metrics (0 = any free port)'),
+  SHUTDOWN_GRACE_MS: env.int(20_000, 100, 600_000, 'milliseconds to drain on SIGTERM; keep it below the Kubernetes terminationGracePeriodSeconds'),
+  CONSUMER_SESSION_TIMEOUT_MS: env.int(30_000, 6000, 300_000, 'milliseconds (the broker allows 6000..300000); lower means faster failover after a crash, higher tolerates longer pauses'),
+  INSTANCE_ID: env.string(process.env.HOSTNAME ?? `pid-${process.pid}`, 'a name unique among running instances (the pod name in Kubernetes)'),
+} satisfies EnvSchema;

@@ -1,0 +1,30 @@
+export { BatchConsumer } from './batch-consumer';
+export type {
+  BatchConsumerOptions,
+  BatchContext,
+  BatchHandler,
+  ConsumedBatch,
+  ConsumedEvent,
+  ConsumerState,
+  InputSpec,
+  Inputs,
+  PartitionAssignment,
+} from './batch-consumer';
+export { EventProducer } from './event-producer';
+export type { EventProducerOptions, OutgoingRecord } from './event-producer';
+export { DlqPublisher } from './dlq-publisher';
+export type { RejectedMessage } from './dlq-publisher';
+export { backoffDelay, compileRetryPolicy } from './retry-policy';
+export type { RetryPolicy, RetryPolicyOptions } from './retry-policy';
+export { Registry, StreamMetrics } from './metrics';
+export { HealthServer } from './health-server';
+export type { HealthServerOptions, Probe } from './health-server';
+export { runService } from './run-service';
+export type { RunServiceOptions, RunningService, Service } from './run-service';
+export { commonEnv, env, parseEnv } from './config';
+export type { EnvSchema, ParsedEnv } from './config';
+export { createLogger, kafkaLogCreator } from './logger';
+export type { Logger } from './logger';
+export { createKafka } from './kafka-client';
+export type { KafkaClientOptions } from './kafka-client';
+export { sleep } from './internal/sleep';

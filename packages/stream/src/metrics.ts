@@ -1,0 +1,47 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export { Registry } from 'prom-client';
+
+/**
+ * The metrics every consumer reports (STYLE.md §6). One instance per process registry;
+ * labels: `group`, `topic`, and `partition` for lag.
+ */
+export class StreamMetrics {
+  readonly registry: Registry;
+  readonly processed: Counter<'group' | 'topic'>;
+  readonly failed: Counter<'group' | 'topic' | 'code'>;
+  readonly dlq: Counter<'group' | 'topic' | 'code'>;
+  readonly retries: Counter<'group' | 'topic' | 'code'>;
+  readonly batchDuration: Histogram<'group' | 'topic'>;
+  readonly batchSize: Histogram<'group' | 'topic'>;
+  readonly lag: Gauge<'group' | 'topic' | 'partition'>;
+  readonly eventLatency: Histogram<'stage'>;
+  readonly produced: Counter<'topic'>;
+
+  constructor(registry: Registry = new Registry(), options: { defaultMetrics?: boolean } = {}) {
+    this.registry = registry;
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: 'affinity_' });
+    const registers = [registry];
+    this.processed = new Counter({ name: 'affinity_consumer_processed_total', help: 'Events handled successfully', labelNames: ['group', 'topic'], registers });
+    this.failed = new Counter({ name: 'affinity_consumer_failed_total', help: 'Handler failures (each attempt)', labelNames: ['group', 'topic', 'code'], registers });
+    this.dlq = new Counter({ name: 'affinity_consumer_dlq_total', help: 'Messages sent to the DLQ', labelNames: ['group', 'topic', 'code'], registers });
+    this.retries = new Counter({ name: 'affinity_consumer_retries_total', help: 'Batch retries after a retriable failure', labelNames: ['group', 'topic', 'code'], registers });
+    this.batchDuration = new Histogram({
+      name: 'affinity_consumer_batch_duration_seconds',
+      help: 'Time from receiving a batch to committing its offsets',
+      labelNames: ['group', 'topic'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.batchSize = new Histogram({ name: 'affinity_consumer_batch_size', help: 'Messages per handled batch', labelNames: ['group', 'topic'], buckets: [1, 5, 10, 50, 100, 250, 500, 1000, 5000], registers });
+    this.lag = new Gauge({ name: 'affinity_consumer_lag', help: 'High watermark minus next offset to process', labelNames: ['group', 'topic', 'partition'], registers });
+    this.eventLatency = new Histogram({
+      name: 'affinity_event_latency_seconds',
+      help: 'Event timestamp to output, per pipeline stage',
+      labelNames: ['stage'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+      registers,
+    });
+    this.produced = new Counter({ name: 'affinity_producer_sent_total', help: 'Messages produced', labelNames: ['topic'], registers });
+  }
+}

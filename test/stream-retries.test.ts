@@ -1,0 +1,104 @@
+import { RetriableError, UnavailableError, ValidationError, decodeInteraction, encodeJson, parseWith, DlqRecord, topicName, type Interaction } from '@affinity/contracts';
+import { BatchConsumer, EventProducer, createKafka, createLogger } from '@affinity/stream';
+import type { Admin, Kafka } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { committedTotal, createTopics, deleteTopicsWithPrefix, readAll, stack, uniquePrefix, waitFor } from './support/harness';
+
+let kafka: Kafka;
+let admin: Admin;
+let prefix: string;
+const logger = createLogger('stream-retries-test', 'silent');
+
+beforeAll(async () => {
+  prefix = `${uniquePrefix('retries')}.`;
+  kafka = createKafka({ brokers: stack().brokers, clientId: 'retries-test', logger });
+  admin = await createTopics(kafka, { prefix, partitions: { interactions: 1 } });
+});
+
+afterAll(async () => {
+  await deleteTopicsWithPrefix(admin, prefix);
+  await admin.disconnect();
+});
+
+function event(i: number, productId: string): Interaction {
+  return { type: 'view', eventId: `e${i}`, userId: 'u1', productId, sessionId: 's1', ts: 1_700_000_000_000 + i };
+}
+
+describe('batch consumer failure handling', () => {
+  it('retries transient failures, waits out outages, isolates poison events into the DLQ, and keeps order', async () => {
+    const topic = topicName('interactions', { prefix });
+    const producer = new EventProducer({ kafka });
+    // 0..59 ordinary; 10 fails twice then succeeds; 20 always fails retriably; 30 fails non-retriably;
+    // every batch containing 40 first meets a 2 s "Redis is down".
+    const events = Array.from({ length: 60 }, (_, i) => event(i, i === 10 ? 'flaky' : i === 20 ? 'poison' : i === 30 ? 'bad' : i === 40 ? 'outage' : `p${i}`));
+    await producer.send(topic, events.map((e) => ({ key: e.userId, value: e })));
+
+    const handled: string[] = [];
+    const attempts = new Map<string, number>();
+    let outageUntil = 0;
+    const consumer = new BatchConsumer({
+      kafka,
+      groupId: `${prefix}g`,
+      inputs: { interactions: { topic, decode: decodeInteraction } },
+      producer,
+      logger,
+      maxBatchSize: 25,
+      retry: { maxAttempts: 4, initialDelayMs: 20, maxDelayMs: 100 },
+      unavailableMaxDelayMs: 200,
+      handler: async ({ events: batch }) => {
+        for (const e of batch) {
+          const id = e.value.productId;
+          const n = (attempts.get(id) ?? 0) + 1;
+          attempts.set(id, n);
+          if (id === 'flaky' && n <= 2) throw new RetriableError('flaky dependency timed out');
+          if (id === 'poison') throw new RetriableError('always times out');
+          if (id === 'bad') throw new ValidationError('price is negative after currency conversion');
+          if (id === 'outage') {
+            if (outageUntil === 0) outageUntil = Date.now() + 2000;
+            if (Date.now() < outageUntil) throw new UnavailableError('connect ECONNREFUSED 127.0.0.1:6379');
+          }
+        }
+        handled.push(...batch.map((e) => e.value.eventId));
+      },
+    });
+    await consumer.start();
+    try {
+      await waitFor(() => committedTotal(admin, `${prefix}g`, topic), (n) => n === 60, 60_000, 'all 60 committed');
+    } finally {
+      await consumer.close();
+      await producer.close();
+    }
+    const dlq = (await readAll(kafka, `${topic}.dlq`, 2)).map((m) => parseWith(DlqRecord, JSON.parse(m.value!.toString())));
+    const byOffset = new Map(dlq.map((r) => [r.sourceOffset, r]));
+    expect([...byOffset.keys()].sort()).toEqual(['20', '30']);
+    expect(byOffset.get('20')).toMatchObject({ errorCode: 'RETRIABLE', attempts: 4, message: 'always times out' });
+    expect(byOffset.get('30')).toMatchObject({ errorCode: 'VALIDATION', attempts: 1 });
+    // Everything else was handled; each event's first successful handling is in offset order.
+    const firstSeen = [...new Set(handled)];
+    expect(firstSeen).toEqual(events.filter((_, i) => i !== 20 && i !== 30).map((e) => e.eventId));
+    // flaky shares a batch with poison: 4 whole-batch attempts, then 1 isolated attempt that succeeds.
+    expect(attempts.get('flaky')).toBe(5);
+    // The outage was waited out, not counted against the retry budget, and not sent to the DLQ.
+    expect(attempts.get('outage')!).toBeGreaterThan(4);
+  });
+
+  it('close() is idempotent and safe before start', async () => {
+    const producer = new EventProducer({ kafka });
+    const consumer = new BatchConsumer({
+      kafka,
+      groupId: `${prefix}idle`,
+      inputs: { interactions: { topic: topicName('interactions', { prefix }), decode: decodeInteraction } },
+      producer,
+      logger,
+      handler: async () => undefined,
+    });
+    await Promise.all([consumer.close(), consumer.close()]);
+    expect(consumer.state).toBe('stopped');
+    await producer.close();
+  });
+
+  it('produces values the schema accepts back', () => {
+    const e = event(1, 'p1');
+    expect(parseWith(DlqRecord, { type: 'dlq', sourceTopic: 't', sourcePartition: 0, sourceOffset: '1', consumerGroup: 'g', key: null, value: encodeJson(e).toString('base64'), errorClass: 'X', errorCode: 'Y', message: 'm', firstSeenAt: 1_700_000_000_000, attempts: 1 }).headers).toEqual({});
+  });
+});

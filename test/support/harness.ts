@@ -1,0 +1,145 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { ensureTopics, topicSpecs, type TopicOptions } from '@affinity/contracts';
+import { createRedis, type Redis } from '@affinity/store';
+import { Kafka, logLevel, type Admin, type KafkaMessage } from 'kafkajs';
+import { inject } from 'vitest';
+import type { StackInfo } from './stack-info';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+
+export function stack(): StackInfo {
+  return inject('stack');
+}
+
+/** A unique prefix for topics, groups and Redis keys of one test. */
+export function uniquePrefix(label: string): string {
+  return `t-${label}-${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+}
+
+export function kafkaClient(clientId = 'affinity-test'): Kafka {
+  return new Kafka({
+    clientId,
+    brokers: stack().brokers,
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 20, initialRetryTime: 300, maxRetryTime: 3000 },
+  });
+}
+
+export function redisClient(): Redis {
+  return createRedis({ url: stack().redisUrl, name: 'affinity-test', maxRetriesPerRequest: 20 });
+}
+
+/** Creates the topics of packages/contracts under `prefix.` and returns an admin to clean up with. */
+export async function createTopics(kafka: Kafka, options: TopicOptions): Promise<Admin> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, topicSpecs(options));
+  return admin;
+}
+
+export async function deleteTopicsWithPrefix(admin: Admin, prefix: string): Promise<void> {
+  const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+  if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 30_000 }).catch(() => undefined);
+}
+
+export async function deleteKeysWithPrefix(redis: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await redis.del(...keys);
+  } while (cursor !== '0');
+}
+
+/** Polls `probe` until it returns a value that `done` accepts, or throws after `timeoutMs` with the last value. */
+export async function waitFor<T>(probe: () => Promise<T>, done: (v: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last: T | undefined;
+  for (;;) {
+    try {
+      last = await probe();
+      if (done(last)) return last;
+    } catch {
+      // the service may be restarting
+    }
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Reads every record currently in `topic` (all partitions) with a throwaway group. */
+export async function readAll(kafka: Kafka, topic: string, expected: number, timeoutMs = 60_000): Promise<KafkaMessage[]> {
+  const consumer = kafka.consumer({ groupId: `reader-${randomBytes(6).toString('hex')}`, maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const out: KafkaMessage[] = [];
+  await consumer.run({ eachMessage: async ({ message }) => void out.push(message) });
+  try {
+    await waitFor(async () => out.length, (n) => n >= expected, timeoutMs, `${expected} records on ${topic}`);
+    // Linger a moment so that more-than-expected shows up as a failure rather than passing.
+    await new Promise((r) => setTimeout(r, 1000));
+  } finally {
+    await consumer.disconnect();
+  }
+  return out;
+}
+
+/** Sum of committed offsets of a group on a topic (= records it acknowledged). */
+export async function committedTotal(admin: Admin, groupId: string, topic: string): Promise<number> {
+  const res = await admin.fetchOffsets({ groupId, topics: [topic] });
+  return res.flatMap((t) => t.partitions).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+}
+
+export interface ChildWorker {
+  proc: ChildProcess;
+  exited: Promise<number | null>;
+  logFile: string;
+}
+
+/** Starts a TypeScript entry point as a separate Node process (like production), logging to a file. */
+export function spawnWorker(entry: string, env: Record<string, string>, label: string): ChildWorker {
+  const logDir = resolve(ROOT, '.affinity/test-logs');
+  mkdirSync(logDir, { recursive: true });
+  const logFile = resolve(logDir, `${label}.log`);
+  const log = createWriteStream(logFile, { flags: 'a' });
+  const proc = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, entry)], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  proc.stdout?.pipe(log, { end: false });
+  proc.stderr?.pipe(log, { end: false });
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code, signal) => r(code ?? (signal ? -1 : null))));
+  return { proc, exited, logFile };
+}
+
+/** Fault injection on the real services; only possible when this run manages them. */
+export const faults = {
+  canRestart(): boolean {
+    return stack().mode !== 'env';
+  },
+  kafka(action: 'restart' | 'kill' | 'up'): void {
+    const s = stack();
+    if (s.mode === 'testcontainers') {
+      docker(action, s.kafkaContainerId!);
+      return;
+    }
+    execFileSync(resolve(ROOT, 'infra/scripts/kafka.sh'), [action], { stdio: ['ignore', 'ignore', 'inherit'] });
+  },
+  redis(action: 'restart' | 'kill' | 'up'): void {
+    const s = stack();
+    if (s.mode === 'testcontainers') {
+      docker(action, s.redisContainerId!);
+      return;
+    }
+    execFileSync(resolve(ROOT, 'infra/scripts/redis.sh'), [action], { stdio: ['ignore', 'ignore', 'inherit'] });
+  },
+};
+
+function docker(action: 'restart' | 'kill' | 'up', id: string): void {
+  const verb = action === 'up' ? 'start' : action;
+  execFileSync('docker', [verb, id], { stdio: 'ignore' });
+}
