@@ -1,0 +1,19 @@
+export { AttributeExtractor } from './attribute-extractor';
+export type { AttributeExtractorOptions, EmbedTexts, ExtractInput } from './attribute-extractor';
+export {
+  AttributeSpec,
+  BUNDLED_SCHEMA_DIR,
+  CategorySchema,
+  loadCategorySchemas,
+  mergeCategorySchemas,
+  parseCategorySchema,
+  toAttributeName,
+} from './category-schema';
+export type { AttributeSpecInput, CategorySchemaInput } from './category-schema';
+export { learnVocabulary } from './learn-vocabulary';
+export type { LabelledProduct, LearnVocabularyOptions } from './learn-vocabulary';
+export { PATTERN_KINDS, findPatterns, formatNumber, parseNumber } from './patterns';
+export type { PatternKind, PatternMatch } from './patterns';
+export { SerializedVocabulary, VOCABULARY_FORMAT_VERSION, Vocabulary } from './vocabulary';
+export { crossValidate, emptyCounts, scoreExactMatch, scores, stratifiedFolds } from './evaluation';
+export type { CrossValidationOptions, EvaluationReport, ExactMatchCounts, GoldExample, Prediction, Protocol, Scores } from './evaluation';

@@ -1,0 +1,78 @@
+import { MAX_VALUE_TOKENS } from './gazetteer';
+import type { Token } from './tokenize';
+
+/** How one surface form behaves for one attribute in one category. */
+export interface ValueStat {
+  attr: string;
+  /** Most recent spelling as labelled. */
+  surface: string;
+  /** Titles in which this form was the attribute's labelled value. */
+  labelled: number;
+  /** Occurrences of the form in titles at all (labelled or not): labelled / seen estimates precision. */
+  seen: number;
+}
+
+/** Vocabulary learned for one category (or for all of them, in the global one). */
+export class CategoryVocab {
+  titles = 0;
+  /** token key → one stat per attribute that used this form. */
+  readonly values = new Map<string, ValueStat[]>();
+  /** Token key of a title's first n tokens → number of titles starting so. */
+  readonly leading = new Map<string, number>();
+  /** `${attr}\u0000${patternKind}` → [pattern match was exactly the labelled value, pattern matched]. */
+  readonly patternStats = new Map<string, [number, number]>();
+  /** Attributes that labelled titles of this category used. */
+  readonly attrs = new Set<string>();
+
+  addLabel(key: string, attr: string, surface: string): void {
+    let list = this.values.get(key);
+    if (list === undefined) {
+      list = [];
+      this.values.set(key, list);
+    }
+    let st = list.find((s) => s.attr === attr);
+    if (st === undefined) {
+      st = { attr, surface, labelled: 0, seen: 0 };
+      list.push(st);
+    }
+    st.labelled++;
+    st.surface = surface;
+    this.attrs.add(attr);
+  }
+
+  addLeading(tokens: readonly Token[]): void {
+    for (const k of leadingKeys(tokens)) this.leading.set(k, (this.leading.get(k) ?? 0) + 1);
+  }
+
+  addPatternStat(attr: string, kind: string, hit: boolean): void {
+    const k = `${attr}\u0000${kind}`;
+    const s = this.patternStats.get(k) ?? [0, 0];
+    s[0] += hit ? 1 : 0;
+    s[1] += 1;
+    this.patternStats.set(k, s);
+  }
+
+  /** Laplace-smoothed share of pattern matches that were exactly the attribute's value, or undefined if never seen. */
+  patternPrecision(attr: string, kind: string): number | undefined {
+    const s = this.patternStats.get(`${attr}\u0000${kind}`);
+    return s === undefined ? undefined : (s[0] + 1) / (s[1] + 2);
+  }
+}
+
+const LEADING_STOP = new Set([',', '(', ')', '|', '–', '—', ':', ';', '[', ']', '/']);
+export const MAX_LEADING_TOKENS = 6;
+
+/** Keys of the title's first 1..6 tokens, stopping at a separator ("Arm & Hammer", "Dr. Martens" keep theirs). */
+export function leadingKeys(tokens: readonly Token[]): string[] {
+  const out: string[] = [];
+  let k = '';
+  for (let i = 0; i < Math.min(tokens.length, MAX_LEADING_TOKENS); i++) {
+    const t = tokens[i] as Token;
+    if (LEADING_STOP.has(t.text) || (t.text === '-' && i > 0)) break;
+    k += (i > 0 ? ' ' : '') + t.lower;
+    out.push(k);
+  }
+  return out;
+}
+
+export { MAX_VALUE_TOKENS };

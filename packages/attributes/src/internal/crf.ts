@@ -1,0 +1,292 @@
+/**
+ * Linear-chain CRF over BIO tags with hashed (feature, label) weights.
+ *
+ * Tag 0 is O; attribute k has B = 1 + 2k and I = 2 + 2k. One model serves every category: each
+ * sequence names the tags it may use (its category's attributes), so forward-backward and Viterbi
+ * run over that subset only, and features shared across categories (a brand opens the title in every
+ * category) pool their evidence. Marginals give each span a probability, which is the confidence
+ * that precision thresholds act on.
+ */
+export interface CrfSequence {
+  /** Per token, the hashes of its active features. */
+  features: Uint32Array[];
+  /** Allowed tags, ascending, always including 0 (O). */
+  allowed: Int32Array;
+  /** Gold tags (training only). */
+  gold?: Int32Array;
+}
+
+export interface CrfSpan {
+  attr: number;
+  /** Token range [start, end). */
+  start: number;
+  end: number;
+  probability: number;
+}
+
+export interface CrfTrainOptions {
+  epochs: number;
+  learningRate: number;
+  seed: number;
+}
+
+const HASH_MUL = 0x9e3779b1;
+
+export function isInside(tag: number): boolean {
+  return tag > 0 && tag % 2 === 0;
+}
+
+export function attrOf(tag: number): number {
+  return (tag - 1) >> 1;
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export class LinearChainCrf {
+  readonly numTags: number;
+  readonly bits: number;
+  readonly weights: Float32Array;
+  /** transitions[from * numTags + to]; row numTags is the start state. */
+  readonly transitions: Float32Array;
+  private readonly mask: number;
+
+  constructor(numTags: number, bits = 20, weights?: Float32Array, transitions?: Float32Array) {
+    this.numTags = numTags;
+    this.bits = bits;
+    this.mask = (1 << bits) - 1;
+    this.weights = weights ?? new Float32Array(1 << bits);
+    this.transitions = transitions ?? new Float32Array((numTags + 1) * numTags);
+  }
+
+  private index(feature: number, tag: number): number {
+    return (feature + Math.imul(tag + 1, HASH_MUL)) & this.mask;
+  }
+
+  /** Whether `to` may follow `from` (-1 = sequence start): I-x only continues B-x or I-x. */
+  private static legal(from: number, to: number): boolean {
+    if (!isInside(to)) return true;
+    return from >= 0 && from !== 0 && attrOf(from) === attrOf(to);
+  }
+
+  /** emissions[t * K + j] for allowed tag j. */
+  private emissions(seq: CrfSequence): Float64Array {
+    const K = seq.allowed.length;
+    const T = seq.features.length;
+    const out = new Float64Array(T * K);
+    for (let t = 0; t < T; t++) {
+      const feats = seq.features[t] as Uint32Array;
+      for (let j = 0; j < K; j++) {
+        const tag = seq.allowed[j] as number;
+        let s = 0;
+        for (let f = 0; f < feats.length; f++) s += this.weights[this.index(feats[f] as number, tag)] as number;
+        out[t * K + j] = s;
+      }
+    }
+    return out;
+  }
+
+  /** exp(transition) over allowed tags; row K is the start state. Illegal moves are 0. */
+  private expTransitions(allowed: Int32Array): Float64Array {
+    const K = allowed.length;
+    const out = new Float64Array((K + 1) * K);
+    for (let i = 0; i <= K; i++) {
+      const from = i === K ? -1 : (allowed[i] as number);
+      const row = i === K ? this.numTags : from;
+      for (let j = 0; j < K; j++) {
+        const to = allowed[j] as number;
+        out[i * K + j] = LinearChainCrf.legal(from, to) ? Math.exp(this.transitions[row * this.numTags + to] as number) : 0;
+      }
+    }
+    return out;
+  }
+
+  /** Scaled forward-backward. Returns per-position potentials, alpha, beta and scale factors. */
+  private forwardBackward(seq: CrfSequence) {
+    const K = seq.allowed.length;
+    const T = seq.features.length;
+    const em = this.emissions(seq);
+    const psi = new Float64Array(T * K);
+    for (let t = 0; t < T; t++) {
+      let max = -Infinity;
+      for (let j = 0; j < K; j++) max = Math.max(max, em[t * K + j] as number);
+      for (let j = 0; j < K; j++) psi[t * K + j] = Math.exp((em[t * K + j] as number) - max);
+    }
+    const tr = this.expTransitions(seq.allowed);
+    const alpha = new Float64Array(T * K);
+    const beta = new Float64Array(T * K);
+    const scale = new Float64Array(T);
+    for (let t = 0; t < T; t++) {
+      let z = 0;
+      for (let j = 0; j < K; j++) {
+        let s = 0;
+        if (t === 0) s = tr[K * K + j] as number;
+        else for (let i = 0; i < K; i++) s += (alpha[(t - 1) * K + i] as number) * (tr[i * K + j] as number);
+        const v = s * (psi[t * K + j] as number);
+        alpha[t * K + j] = v;
+        z += v;
+      }
+      scale[t] = z > 0 ? z : 1e-300;
+      for (let j = 0; j < K; j++) alpha[t * K + j] = (alpha[t * K + j] as number) / (scale[t] as number);
+    }
+    for (let j = 0; j < K; j++) beta[(T - 1) * K + j] = 1;
+    for (let t = T - 2; t >= 0; t--) {
+      for (let i = 0; i < K; i++) {
+        let s = 0;
+        for (let j = 0; j < K; j++) s += (tr[i * K + j] as number) * (psi[(t + 1) * K + j] as number) * (beta[(t + 1) * K + j] as number);
+        beta[t * K + i] = s / (scale[t + 1] as number);
+      }
+    }
+    return { K, T, psi, tr, alpha, beta, scale };
+  }
+
+  /** One pass of SGD over `data` (shuffled with the seed); returns nothing, updates weights in place. */
+  train(data: readonly CrfSequence[], options: CrfTrainOptions): void {
+    const rand = mulberry32(options.seed);
+    const order = data.map((_, i) => i);
+    let step = 0;
+    const total = options.epochs * data.length;
+    for (let epoch = 0; epoch < options.epochs; epoch++) {
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(rand() * (i + 1));
+        [order[i], order[j]] = [order[j] as number, order[i] as number];
+      }
+      for (const idx of order) {
+        const seq = data[idx] as CrfSequence;
+        // Linear decay to a tenth of the rate: large early steps, stable final weights.
+        const lr = options.learningRate * (1 - (0.9 * step) / total);
+        step++;
+        if (seq.features.length === 0 || seq.gold === undefined) continue;
+        this.step(seq, seq.gold, lr);
+      }
+    }
+  }
+
+  private step(seq: CrfSequence, gold: Int32Array, lr: number): void {
+    const { K, T, psi, tr, alpha, beta, scale } = this.forwardBackward(seq);
+    const allowed = seq.allowed;
+    for (let t = 0; t < T; t++) {
+      const feats = seq.features[t] as Uint32Array;
+      const g = gold[t] as number;
+      for (let j = 0; j < K; j++) {
+        const p = (alpha[t * K + j] as number) * (beta[t * K + j] as number);
+        const tag = allowed[j] as number;
+        const grad = (tag === g ? 1 : 0) - p;
+        if (Math.abs(grad) < 1e-6) continue;
+        const d = lr * grad;
+        for (let f = 0; f < feats.length; f++) {
+          const k = this.index(feats[f] as number, tag);
+          this.weights[k] = (this.weights[k] as number) + d;
+        }
+      }
+    }
+    // Transitions: observed minus expected pairwise counts.
+    const nt = this.numTags;
+    for (let j = 0; j < K; j++) {
+      const to = allowed[j] as number;
+      const p = (alpha[j] as number) * (beta[j] as number);
+      const obs = gold[0] === to ? 1 : 0;
+      this.transitions[nt * nt + to] = (this.transitions[nt * nt + to] as number) + lr * (obs - p);
+    }
+    for (let t = 1; t < T; t++) {
+      const gPrev = gold[t - 1] as number;
+      const gCur = gold[t] as number;
+      for (let i = 0; i < K; i++) {
+        const a = alpha[(t - 1) * K + i] as number;
+        if (a === 0) continue;
+        const from = allowed[i] as number;
+        for (let j = 0; j < K; j++) {
+          const w = tr[i * K + j] as number;
+          if (w === 0) continue;
+          const to = allowed[j] as number;
+          const p = (a * w * (psi[t * K + j] as number) * (beta[t * K + j] as number)) / (scale[t] as number);
+          const obs = gPrev === from && gCur === to ? 1 : 0;
+          const k = from * nt + to;
+          this.transitions[k] = (this.transitions[k] as number) + lr * (obs - p);
+        }
+      }
+    }
+  }
+
+  /** Viterbi spans with their exact marginal probability (the span, bounded by a non-I tag after it). */
+  decode(seq: CrfSequence): CrfSpan[] {
+    const T = seq.features.length;
+    if (T === 0) return [];
+    const { K, psi, tr, alpha, beta, scale } = this.forwardBackward(seq);
+    const allowed = seq.allowed;
+    // Viterbi in log space over the same potentials.
+    const delta = new Float64Array(T * K);
+    const back = new Int32Array(T * K);
+    for (let j = 0; j < K; j++) delta[j] = Math.log(tr[K * K + j] as number) + Math.log(psi[j] as number);
+    for (let t = 1; t < T; t++) {
+      for (let j = 0; j < K; j++) {
+        let best = -Infinity;
+        let arg = 0;
+        for (let i = 0; i < K; i++) {
+          const v = (delta[(t - 1) * K + i] as number) + Math.log(tr[i * K + j] as number);
+          if (v > best) {
+            best = v;
+            arg = i;
+          }
+        }
+        delta[t * K + j] = best + Math.log(psi[t * K + j] as number);
+        back[t * K + j] = arg;
+      }
+    }
+    const path = new Int32Array(T);
+    let best = -Infinity;
+    for (let j = 0; j < K; j++) {
+      if ((delta[(T - 1) * K + j] as number) > best) {
+        best = delta[(T - 1) * K + j] as number;
+        path[T - 1] = j;
+      }
+    }
+    for (let t = T - 1; t > 0; t--) path[t - 1] = back[t * K + (path[t] as number)] as number;
+
+    const spans: CrfSpan[] = [];
+    let t = 0;
+    while (t < T) {
+      const tag = allowed[path[t] as number] as number;
+      if (tag === 0 || isInside(tag)) {
+        t++;
+        continue;
+      }
+      const iTag = tag + 1;
+      const jI = allowed.indexOf(iTag);
+      let e = t + 1;
+      while (e < T && jI >= 0 && path[e] === jI) e++;
+      // P(tags[t..e) = B I...I, tag[e] != I) from the scaled quantities.
+      let p = alpha[t * K + (path[t] as number)] as number;
+      let prev = path[t] as number;
+      for (let u = t + 1; u < e; u++) {
+        p *= ((tr[prev * K + jI] as number) * (psi[u * K + jI] as number)) / (scale[u] as number);
+        prev = jI;
+      }
+      let tail = beta[(e - 1) * K + prev] as number;
+      if (e < T && jI >= 0) {
+        tail -= ((tr[prev * K + jI] as number) * (psi[e * K + jI] as number) * (beta[e * K + jI] as number)) / (scale[e] as number);
+      }
+      spans.push({ attr: attrOf(tag), start: t, end: e, probability: Math.min(1, Math.max(0, p * tail)) });
+      t = e;
+    }
+    return spans;
+  }
+}
+
+/** FNV-1a, 32 bit: stable across processes, so serialized weights stay valid. */
+export function hashFeature(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}

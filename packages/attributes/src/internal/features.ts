@@ -1,0 +1,172 @@
+import { findPatterns, type PatternMatch } from '../patterns';
+import { type CategoryVocab, type ValueStat, leadingKeys } from './category-vocab';
+import { hashFeature } from './crf';
+import { type GazetteerHit, MAX_VALUE_TOKENS, lookupAll } from './gazetteer';
+import { type Token, tokenize } from './tokenize';
+
+/** Everything extraction needs to know about one title, computed once. */
+export interface TitleAnalysis {
+  text: string;
+  tokens: Token[];
+  patterns: PatternMatch[];
+  /** Token range of each pattern match (undefined when not token-aligned). */
+  patternTokens: ([number, number] | undefined)[];
+  hits: GazetteerHit<ValueStat[]>[];
+  globalHits: GazetteerHit<ValueStat[]>[];
+}
+
+/**
+ * What the title itself contributed to the vocabulary. Training subtracts it so that a title never
+ * sees its own labels as gazetteer evidence (leave-one-out), which keeps the CRF from learning to
+ * trust gazetteer features more than unseen titles will deserve.
+ */
+export interface OwnContribution {
+  /** `${attr}\u0000${key}` of the title's labelled values. */
+  labels: Set<string>;
+}
+
+export function analyseTitle(text: string, vocab: CategoryVocab | undefined, global: CategoryVocab | undefined): TitleAnalysis {
+  const tokens = tokenize(text);
+  const patterns = findPatterns(text);
+  const patternTokens = patterns.map((p) => {
+    let s = -1;
+    let e = -1;
+    tokens.forEach((t, i) => {
+      if (t.start >= p.start && t.end <= p.end) {
+        if (s < 0) s = i;
+        e = i + 1;
+      }
+    });
+    return s >= 0 ? ([s, e] as [number, number]) : undefined;
+  });
+  const hits = vocab === undefined ? [] : lookupAll(tokens, vocab.values, MAX_VALUE_TOKENS);
+  const globalHits = global === undefined ? [] : lookupAll(tokens, global.values, MAX_VALUE_TOKENS);
+  return { text, tokens, patterns, patternTokens, hits, globalHits };
+}
+
+function shape(t: string): string {
+  let s = '';
+  let last = '';
+  for (const ch of t) {
+    const c = /\p{Lu}/u.test(ch) ? 'X' : /\p{Ll}/u.test(ch) ? 'x' : /\p{N}/u.test(ch) ? 'd' : ch;
+    if (c !== last) s += c;
+    last = c;
+  }
+  return s;
+}
+
+const SEPARATORS = new Set([',', '(', ')', '|', '–', '—', '-', ':', ';', '[', ']']);
+
+function bucket(n: number): string {
+  return n >= 10 ? '10' : n >= 4 ? '4' : n >= 2 ? '2' : '1';
+}
+
+function lpBucket(lp: number): string {
+  return lp >= 0.7 ? 'h' : lp >= 0.3 ? 'm' : 'l';
+}
+
+function position(i: number, s: number, e: number): string {
+  return e - s === 1 ? 'S' : i === s ? 'B' : i === e - 1 ? 'E' : 'I';
+}
+
+function addGazetteer(
+  feats: string[][],
+  hits: readonly GazetteerHit<ValueStat[]>[],
+  prefix: string,
+  own: OwnContribution | undefined,
+): void {
+  const occurrences = new Map<string, number>();
+  if (own !== undefined) for (const h of hits) occurrences.set(h.key, (occurrences.get(h.key) ?? 0) + 1);
+  for (const h of hits) {
+    for (const st of h.entry) {
+      let labelled = st.labelled;
+      let seen = st.seen;
+      if (own !== undefined) {
+        labelled -= own.labels.has(`${st.attr}\u0000${h.key}`) ? 1 : 0;
+        seen -= occurrences.get(h.key) ?? 0;
+      }
+      if (labelled <= 0) continue;
+      const lp = lpBucket(labelled / Math.max(seen, labelled, 1));
+      for (let i = h.start; i < h.end; i++) {
+        const f = feats[i] as string[];
+        const pos = position(i, h.start, h.end);
+        f.push(`${prefix}${st.attr}:${pos}`, `${prefix}${st.attr}:${pos}${lp}`);
+      }
+    }
+  }
+}
+
+/**
+ * Feature strings per token. Every feature is emitted twice, plain and conjoined with the category,
+ * so categories share what generalizes (brands open titles everywhere) and keep what doesn't
+ * (Daumé III, "Frustratingly Easy Domain Adaptation", ACL 2007).
+ */
+export function featureStrings(
+  a: TitleAnalysis,
+  categoryKey: string,
+  vocab: CategoryVocab | undefined,
+  own: OwnContribution | undefined,
+): string[][] {
+  const { tokens } = a;
+  const T = tokens.length;
+  const feats: string[][] = tokens.map(() => []);
+  let seg = 0;
+  let segStart = 0;
+  const segOf: number[] = [];
+  const segPos: number[] = [];
+  tokens.forEach((t, i) => {
+    if (SEPARATORS.has(t.text) && i > 0) {
+      seg++;
+      segStart = i + 1;
+    }
+    segOf.push(seg);
+    segPos.push(i - segStart);
+  });
+  const w = (i: number): string => (i < 0 ? '<s>' : i >= T ? '</s>' : (tokens[i] as Token).lower);
+  for (let i = 0; i < T; i++) {
+    const t = tokens[i] as Token;
+    const f = feats[i] as string[];
+    f.push(
+      'b',
+      `w=${t.lower}`,
+      `sh=${shape(t.text)}`,
+      `w-1=${w(i - 1)}`,
+      `w+1=${w(i + 1)}`,
+      `w-2=${w(i - 2)}`,
+      `w+2=${w(i + 2)}`,
+      `bg-=${w(i - 1)}|${t.lower}`,
+      `bg+=${t.lower}|${w(i + 1)}`,
+      `pos=${Math.min(i, 6)}`,
+      `rpos=${Math.min(T - 1 - i, 4)}`,
+      `seg=${Math.min(segOf[i] ?? 0, 4)}`,
+      `segpos=${Math.min(segPos[i] ?? 0, 4)}`,
+      `shp=${shape(tokens[i - 1]?.text ?? '^')}|${shape(t.text)}|${shape(tokens[i + 1]?.text ?? '$')}`,
+    );
+    if (t.kind === 'word' && t.lower.length > 3) f.push(`p3=${t.lower.slice(0, 3)}`, `s3=${t.lower.slice(-3)}`);
+  }
+  a.patterns.forEach((p, j) => {
+    const r = a.patternTokens[j];
+    if (r === undefined) return;
+    for (let i = r[0]; i < r[1]; i++) (feats[i] as string[]).push(`p:${p.kind}:${position(i, r[0], r[1])}`);
+  });
+  addGazetteer(feats, a.hits, 'g:', own);
+  addGazetteer(feats, a.globalHits, 'G:', own);
+  if (vocab !== undefined) {
+    const keys = leadingKeys(tokens);
+    keys.forEach((k, n) => {
+      const count = (vocab.leading.get(k) ?? 0) - (own !== undefined ? 1 : 0);
+      if (count <= 0) return;
+      for (let i = 0; i <= n; i++) (feats[i] as string[]).push(`ld:${i === n ? 'E' : 'I'}${bucket(count)}`);
+    });
+  }
+  const prefix = `${categoryKey}|`;
+  for (const f of feats) {
+    const n = f.length;
+    for (let j = 0; j < n; j++) f.push(prefix + (f[j] as string));
+  }
+  return feats;
+}
+
+export function hashFeatures(feats: readonly string[][]): Uint32Array[] {
+  return feats.map((f) => Uint32Array.from(f, hashFeature));
+}

@@ -1,0 +1,172 @@
+import { ValidationError } from '@affinity/contracts';
+import { z } from 'zod';
+import { CategoryVocab } from './internal/category-vocab';
+import { LinearChainCrf } from './internal/crf';
+
+export const VOCABULARY_FORMAT_VERSION = 1;
+
+const Stats = z.object({
+  titles: z.number().int().nonnegative(),
+  /** [token key, attribute, surface, labelled, seen] */
+  values: z.array(z.tuple([z.string(), z.string(), z.string(), z.number().int(), z.number().int()])),
+  /** [token key, titles starting with it] */
+  leading: z.array(z.tuple([z.string(), z.number().int()])),
+  /** [attribute, pattern kind, hits, matches] */
+  patternStats: z.array(z.tuple([z.string(), z.string(), z.number().int(), z.number().int()])),
+  attrs: z.array(z.string()),
+});
+type Stats = z.output<typeof Stats>;
+
+export const SerializedVocabulary = z.object({
+  version: z.literal(VOCABULARY_FORMAT_VERSION),
+  /** Tag order of the tagger: attribute k has tags 1 + 2k (B) and 2 + 2k (I). */
+  attributes: z.array(z.string()),
+  categories: z.record(z.string(), Stats),
+  global: Stats,
+  tagger: z
+    .object({
+      bits: z.number().int().min(8).max(26),
+      /** base64 of little-endian float32, (attributes * 2 + 2) * (attributes * 2 + 1) entries. */
+      transitions: z.string(),
+      /** base64 of the indices (uint32) and values (float32) of the non-zero weights. */
+      index: z.string(),
+      weights: z.string(),
+    })
+    .optional(),
+});
+export type SerializedVocabulary = z.output<typeof SerializedVocabulary>;
+
+function toBase64(a: Float32Array | Uint32Array): string {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+}
+
+function fromBase64<T extends Float32Array | Uint32Array>(s: string, ctor: new (b: ArrayBuffer) => T): T {
+  const b = Buffer.from(s, 'base64');
+  const copy = new ArrayBuffer(b.byteLength);
+  new Uint8Array(copy).set(b);
+  return new ctor(copy);
+}
+
+function statsToJson(v: CategoryVocab): Stats {
+  const values: Stats['values'] = [];
+  for (const [key, list] of v.values) for (const s of list) values.push([key, s.attr, s.surface, s.labelled, s.seen]);
+  return {
+    titles: v.titles,
+    values,
+    leading: [...v.leading].filter(([, n]) => n >= 2),
+    patternStats: [...v.patternStats].map(([k, [h, m]]) => {
+      const [attr, kind] = k.split('\u0000') as [string, string];
+      return [attr, kind, h, m];
+    }),
+    attrs: [...v.attrs],
+  };
+}
+
+function statsFromJson(s: Stats): CategoryVocab {
+  const v = new CategoryVocab();
+  v.titles = s.titles;
+  for (const [key, attr, surface, labelled, seen] of s.values) {
+    const list = v.values.get(key) ?? [];
+    list.push({ attr, surface, labelled, seen });
+    v.values.set(key, list);
+  }
+  for (const [k, n] of s.leading) v.leading.set(k, n);
+  for (const [attr, kind, h, m] of s.patternStats) v.patternStats.set(`${attr}\u0000${kind}`, [h, m]);
+  for (const a of s.attrs) v.attrs.add(a);
+  return v;
+}
+
+/**
+ * What extraction learned from a catalog: per-category value lists with how reliable each form is,
+ * leading n-grams of titles (brand candidates), pattern reliabilities, and the CRF tagger.
+ * Serializable with {@link Vocabulary.toJSON} / {@link Vocabulary.fromJSON} so the enricher can
+ * learn once and persist.
+ */
+export class Vocabulary {
+  readonly attributes: readonly string[];
+  readonly categories: ReadonlyMap<string, CategoryVocab>;
+  readonly global: CategoryVocab;
+  /** @internal */
+  readonly tagger: LinearChainCrf | undefined;
+
+  /** @internal Use {@link learnVocabulary} or {@link Vocabulary.fromJSON}. */
+  constructor(attributes: readonly string[], categories: ReadonlyMap<string, CategoryVocab>, global: CategoryVocab, tagger?: LinearChainCrf) {
+    this.attributes = attributes;
+    this.categories = categories;
+    this.global = global;
+    this.tagger = tagger;
+  }
+
+  static empty(): Vocabulary {
+    return new Vocabulary([], new Map(), new CategoryVocab());
+  }
+
+  /** Categories (keys, lower-case) that have learned data. */
+  get categoryKeys(): string[] {
+    return [...this.categories.keys()];
+  }
+
+  /** Learned values of one attribute in one category, most labelled first. */
+  knownValues(categoryKey: string, attr: string): { value: string; labelled: number; seen: number }[] {
+    const v = this.categories.get(categoryKey);
+    if (v === undefined) return [];
+    const out: { value: string; labelled: number; seen: number }[] = [];
+    for (const list of v.values.values()) for (const s of list) if (s.attr === attr) out.push({ value: s.surface, labelled: s.labelled, seen: s.seen });
+    return out.sort((a, b) => b.labelled - a.labelled || a.value.localeCompare(b.value));
+  }
+
+  toJSON(): SerializedVocabulary {
+    const categories: Record<string, Stats> = {};
+    for (const [k, v] of this.categories) categories[k] = statsToJson(v);
+    let tagger: SerializedVocabulary['tagger'];
+    if (this.tagger !== undefined) {
+      const w = this.tagger.weights;
+      let nz = 0;
+      for (let i = 0; i < w.length; i++) if (w[i] !== 0) nz++;
+      const index = new Uint32Array(nz);
+      const weights = new Float32Array(nz);
+      let j = 0;
+      for (let i = 0; i < w.length; i++) {
+        if (w[i] !== 0) {
+          index[j] = i;
+          weights[j++] = w[i] as number;
+        }
+      }
+      tagger = { bits: this.tagger.bits, transitions: toBase64(this.tagger.transitions), index: toBase64(index), weights: toBase64(weights) };
+    }
+    return { version: VOCABULARY_FORMAT_VERSION, attributes: [...this.attributes], categories, global: statsToJson(this.global), tagger };
+  }
+
+  /** @throws ValidationError when `json` is not a vocabulary of this format version. */
+  static fromJSON(json: unknown): Vocabulary {
+    const r = SerializedVocabulary.safeParse(json);
+    if (!r.success) {
+      throw new ValidationError(
+        'not a serialized attribute vocabulary (version 1)',
+        r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+      );
+    }
+    const s = r.data;
+    const categories = new Map<string, CategoryVocab>();
+    for (const [k, v] of Object.entries(s.categories)) categories.set(k, statsFromJson(v));
+    let tagger: LinearChainCrf | undefined;
+    if (s.tagger !== undefined) {
+      const numTags = s.attributes.length * 2 + 1;
+      const transitions = fromBase64(s.tagger.transitions, Float32Array);
+      const index = fromBase64(s.tagger.index, Uint32Array);
+      const values = fromBase64(s.tagger.weights, Float32Array);
+      const size = 1 << s.tagger.bits;
+      if (transitions.length !== (numTags + 1) * numTags || index.length !== values.length) {
+        throw new ValidationError('serialized tagger does not match its attribute list', [{ path: 'tagger', message: 'size mismatch' }]);
+      }
+      const weights = new Float32Array(size);
+      for (let i = 0; i < index.length; i++) {
+        const at = index[i] as number;
+        if (at >= size) throw new ValidationError('serialized tagger weight index out of range', [{ path: 'tagger.index', message: `${at} >= ${size}` }]);
+        weights[at] = values[i] as number;
+      }
+      tagger = new LinearChainCrf(numTags, s.tagger.bits, weights, transitions);
+    }
+    return new Vocabulary(s.attributes, categories, statsFromJson(s.global), tagger);
+  }
+}
