@@ -1,0 +1,130 @@
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { ValidationError } from '@affinity/contracts';
+import { compileFastRPOptions, type CompiledFastRPOptions, type FastRPOptions } from './fastrp-options';
+import { stepRows, type KernelState } from './internal/fastrp-kernel';
+import { alloc, emptyKernelState, projectContent, seedsOf, toShared } from './internal/kernel-setup';
+
+/** A weighted graph in CSR form: row u holds u's neighbours `cols[rowPtr[u]..rowPtr[u+1])` with weights `vals`. */
+export interface CsrGraph {
+  nodeCount: number;
+  rowPtr: Uint32Array;
+  cols: Int32Array;
+  vals: Float32Array;
+  /** Stable node keys; node j's row of R is derived from `keys[j]` and the seed. */
+  keys: readonly string[] | ((j: number) => string);
+}
+
+export interface FastRPResult {
+  nodeCount: number;
+  dim: number;
+  /** E = α₀·R̂ + Σ αᵢ·N̂ᵢ, row-major `nodeCount × dim` (not normalized itself). */
+  embeddings: Float32Array;
+  /** N₁..N_k (row-major), kept for incremental updates. */
+  iterates: Float32Array[];
+  /** Weighted degrees d (row sums of S). */
+  degrees: Float64Array;
+}
+
+/**
+ * Batch FastRP over a CSR graph (see {@link FastRPOptions} for the equations). With
+ * `threads > 1` the rows are split into blocks of equal edge count, one worker thread each,
+ * all reading and writing SharedArrayBuffers; iterations are separated by a barrier.
+ */
+export async function fastRP(graph: CsrGraph, options: FastRPOptions | CompiledFastRPOptions = {}): Promise<FastRPResult> {
+  const o = isCompiled(options) ? options : compileFastRPOptions(options);
+  const n = graph.nodeCount;
+  if (graph.rowPtr.length < n + 1) throw new ValidationError(`rowPtr has ${graph.rowPtr.length} entries for ${n} nodes`);
+  const keys = graph.keys;
+  const keyOf = typeof keys === 'function' ? keys : (j: number) => keys[j]!;
+  const threads = Math.min(o.threads, Math.max(1, Math.floor(n / 256)));
+  const shared = threads > 1;
+  const nnz = graph.rowPtr[n]!;
+  const st: KernelState = {
+    ...emptyKernelState(o),
+    n,
+    rowPtr: shared ? toShared(graph.rowPtr, Uint32Array, n + 1) : graph.rowPtr,
+    cols: shared ? toShared(graph.cols, Int32Array, nnz) : graph.cols,
+    vals: shared ? toShared(graph.vals, Float32Array, nnz) : graph.vals,
+    deg: alloc(Float64Array, n, shared),
+    seeds: seedsOf(o, n, keyOf, shared),
+    ...projectContent(o, n, keyOf, shared),
+    x0: alloc(Float32Array, n * o.dim, shared),
+    iterates: Array.from(o.iterationWeights, () => alloc(Float32Array, n * o.dim, shared)),
+    out: alloc(Float32Array, n * o.dim, shared),
+  };
+  for (let u = 0; u < n; u++) {
+    let d = 0;
+    for (let p = st.rowPtr[u]!, e = st.rowPtr[u + 1]!; p < e; p++) d += st.vals[p]!;
+    st.deg[u] = d;
+  }
+  const k = o.iterationWeights.length;
+  if (threads === 1) {
+    for (let step = 0; step <= k; step++) stepRows(st, step, 0, n);
+  } else {
+    await runParallel(st, blocks(st.rowPtr, n, threads), k);
+  }
+  return { nodeCount: n, dim: o.dim, embeddings: st.out, iterates: st.iterates, degrees: st.deg };
+}
+
+function isCompiled(o: FastRPOptions | CompiledFastRPOptions): o is CompiledFastRPOptions {
+  return o.iterationWeights instanceof Float64Array;
+}
+
+/** Row boundaries giving each block about the same number of edges (plus rows, for the O(n·d) steps). */
+function blocks(rowPtr: Uint32Array, n: number, parts: number): number[] {
+  const total = rowPtr[n]! + n;
+  const bounds = [0];
+  let row = 0;
+  for (let b = 1; b < parts; b++) {
+    const target = (total * b) / parts;
+    while (row < n && rowPtr[row]! + row < target) row++;
+    bounds.push(row);
+  }
+  bounds.push(n);
+  return bounds;
+}
+
+const WORKER_URL = new URL('./internal/fastrp-worker.ts', import.meta.url);
+
+/**
+ * Workers are TypeScript like every Affinity process (no build step): a tiny CommonJS
+ * bootstrap registers tsx's loader in the worker thread, then imports the worker module.
+ * (`execArgv: ['--import', 'tsx']` does not reach worker threads on Node 20.)
+ */
+function workerBootstrap(): string {
+  const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  return `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
+}
+
+async function runParallel(st: KernelState, bounds: number[], k: number): Promise<void> {
+  const code = workerBootstrap();
+  const workers = bounds.slice(0, -1).map(
+    (start, b) => new Worker(code, { eval: true, workerData: { state: st, start, end: bounds[b + 1]! } }),
+  );
+  try {
+    for (let step = 0; step <= k; step++) {
+      await Promise.all(
+        workers.map(
+          (w) =>
+            new Promise<void>((resolve, reject) => {
+              const onMessage = (): void => {
+                w.off('error', onError);
+                resolve();
+              };
+              const onError = (err: Error): void => {
+                w.off('message', onMessage);
+                reject(err);
+              };
+              w.once('message', onMessage);
+              w.once('error', onError);
+              w.postMessage(step);
+            }),
+        ),
+      );
+    }
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}

@@ -1,0 +1,620 @@
+import { ConfigError, ValidationError } from '@affinity/contracts';
+import { z } from 'zod';
+import type { BehaviourGraph, GraphDelta, NodeKind } from './behaviour-graph';
+import { fastRP } from './fastrp';
+import { compileFastRPOptions, type CompiledFastRPOptions, type FastRPOptions } from './fastrp-options';
+import { degreeScale, initialRow, type KernelState } from './internal/fastrp-kernel';
+import { emptyKernelState, projectOne } from './internal/kernel-setup';
+import { contentProjection, nodeSeed } from './internal/random-projection';
+import { RowSet } from './internal/row-set';
+import { asFloat32, asFloat64, decodeSnapshot, encodeSnapshot } from './internal/snapshot-codec';
+
+/** Options of {@link IncrementalFastRP}: the FastRP parameters plus the incremental budget and reporting. */
+export interface IncrementalFastRPOptions extends FastRPOptions {
+  /**
+   * Budget: rows of the iterates an update may recompute, per edge change in the delta
+   * (count). Pushes beyond it are dropped, largest relative changes first kept, and their
+   * estimated error is added to the drift.
+   * @defaultValue 1000
+   */
+  maxTouchedPerEdge?: number;
+  /** A row whose relative change is below this is not propagated further (its error goes to the drift). @defaultValue 0.001 */
+  propagationTolerance?: number;
+  /**
+   * Mean estimated relative error per node (unitless) above which {@link IncrementalFastRP.needsFullRecompute}
+   * turns true and the `onNeedsFullRecompute` callbacks fire.
+   * @defaultValue 0.02
+   */
+  driftThreshold?: number;
+  /**
+   * A vector is reported as changed once it has moved at least this far since it was last
+   * reported: cosine distance (1 − cos) for `metric: 'cosine'`, Euclidean distance of the
+   * raw vectors for `'l2'`.
+   * @defaultValue 0.001
+   */
+  epsilon?: number;
+  /** @defaultValue 'cosine' */
+  metric?: 'cosine' | 'l2';
+}
+
+const IncrementalSchema = z.object({
+  maxTouchedPerEdge: z.number().int().min(1).default(1000),
+  propagationTolerance: z.number().min(0).max(1).default(0.001),
+  driftThreshold: z.number().positive().default(0.02),
+  epsilon: z.number().min(0).default(0.001),
+  metric: z.enum(['cosine', 'l2']).default('cosine'),
+});
+
+export interface UpdateResult {
+  /** Nodes whose vector moved at least ε since it was last reported (ascending); their counters reset. */
+  changed: Int32Array;
+  /** Iterate rows recomputed (summed over the k levels). */
+  touchedRows: number;
+  /** Row changes not propagated (budget or tolerance). */
+  droppedPushes: number;
+  /** Mean estimated relative error per node after this update. */
+  drift: number;
+  needsFullRecompute: boolean;
+}
+
+export interface FullRecomputeResult {
+  /** Nodes whose vector differs from the incremental one by at least ε. */
+  changed: Int32Array;
+  /** Wall time of the batch run plus the swap (ms). */
+  durationMs: number;
+  /** Deltas that arrived during the run and were replayed on the new state before the swap. */
+  replayedEdges: number;
+}
+
+/** The embedding state that a full recompute replaces as a whole. */
+interface State {
+  n: number;
+  cap: number;
+  deg: Float64Array;
+  iter: Float32Array[];
+  out: Float32Array;
+  moved: Float32Array;
+}
+
+interface Journal {
+  scale: number;
+  src: number[];
+  dst: number[];
+  w: number[];
+}
+
+/**
+ * FastRP embeddings of a {@link BehaviourGraph}, kept fresh event by event.
+ *
+ * The state is the k intermediate matrices Nᵢ (unnormalized) and the degrees. After an edge
+ * change ΔS, with S' the new adjacency and Xᵢ₋₁ the previous level (X₀ = L·R):
+ *   Uᵢ = D·Nᵢ,  ΔUᵢ = S'·δXᵢ₋₁ + ΔS·Xᵢ₋₁(old),  Nᵢ' = (Uᵢ + ΔUᵢ) / D',
+ * so only the rows that depend on changed rows are recomputed, hop by hop: the edge
+ * endpoints, then the neighbours of rows that changed at the previous level ("push"). Pushes
+ * are ordered by relative change and cut by a budget; what is cut accumulates as a drift
+ * estimate, and past a threshold a full recompute is due (the caller schedules it).
+ */
+export class IncrementalFastRP {
+  readonly options: Readonly<CompiledFastRPOptions>;
+  private readonly inc: z.output<typeof IncrementalSchema>;
+  private state: State;
+  private readonly kernel: KernelState;
+  private readonly contentP: Float32Array | undefined;
+  private driftSum = 0;
+  private flagged = false;
+  private readonly listeners = new Set<(drift: number) => void>();
+  private journal: Journal | undefined;
+  private pending: Promise<FullRecomputeResult> | undefined;
+  private frontier: RowSet;
+  private next: RowSet;
+  private readonly levelWeight: Float64Array;
+
+  private constructor(
+    readonly graph: BehaviourGraph,
+    options: IncrementalFastRPOptions,
+  ) {
+    const { maxTouchedPerEdge, propagationTolerance, driftThreshold, epsilon, metric, ...fastrp } = options;
+    this.options = compileFastRPOptions(fastrp);
+    const r = IncrementalSchema.safeParse({ maxTouchedPerEdge, propagationTolerance, driftThreshold, epsilon, metric });
+    if (!r.success) {
+      const issue = r.error.issues[0]!;
+      throw new ConfigError(`IncrementalFastRPOptions.${issue.path.join('.')}: ${issue.message}`);
+    }
+    this.inc = r.data;
+    const o = this.options;
+    this.kernel = { ...emptyKernelState(o) };
+    this.contentP = o.contentDim > 0 ? contentProjection(o.contentInputDim, o.contentDim, o.seed) : undefined;
+    this.state = emptyState(o, 0);
+    this.frontier = new RowSet(o.dim, 1024);
+    this.next = new RowSet(o.dim, 1024);
+    // An error at level i reaches levels i..k; weigh it by their share of Σ|α|.
+    const a = o.iterationWeights;
+    const total = a.reduce((s, x) => s + Math.abs(x), 0) || 1;
+    this.levelWeight = new Float64Array(a.length + 1);
+    for (let i = a.length; i >= 1; i--) {
+      let s = 0;
+      for (let l = i; l <= a.length; l++) s += Math.abs(a[l - 1]!);
+      this.levelWeight[i] = s / total;
+    }
+  }
+
+  /** Builds the embedder and runs the first full computation on the graph as it is. */
+  static async create(graph: BehaviourGraph, options: IncrementalFastRPOptions = {}): Promise<IncrementalFastRP> {
+    const e = new IncrementalFastRP(graph, options);
+    await e.fullRecompute();
+    return e;
+  }
+
+  get dim(): number {
+    return this.options.dim;
+  }
+
+  /** Nodes covered by the embeddings. */
+  get nodeCount(): number {
+    return this.state.n;
+  }
+
+  /** Mean estimated relative error per node accumulated since the last full recompute. */
+  get drift(): number {
+    return this.state.n > 0 ? this.driftSum / this.state.n : 0;
+  }
+
+  /** True once the drift passed `driftThreshold`; cleared by {@link fullRecompute}. */
+  get needsFullRecompute(): boolean {
+    return this.flagged;
+  }
+
+  /** Called once each time the drift crosses the threshold. Returns an unsubscribe function. */
+  onNeedsFullRecompute(listener: (drift: number) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Row-normalized copy of node `index`'s embedding (zeros for an isolated node). */
+  vector(index: number): Float32Array {
+    if (index < 0 || index >= this.state.n) throw new RangeError(`no embedding for node ${index}`);
+    const d = this.options.dim;
+    const v = this.state.out.slice(index * d, index * d + d);
+    let norm = 0;
+    for (let c = 0; c < d; c++) norm += v[c]! * v[c]!;
+    if (norm > 0) {
+      const k = 1 / Math.sqrt(norm);
+      for (let c = 0; c < d; c++) v[c]! *= k;
+    }
+    return v;
+  }
+
+  vectorOf(kind: NodeKind, id: string): Float32Array | undefined {
+    const i = this.graph.nodeIndex(kind, id);
+    return i === undefined || i >= this.state.n ? undefined : this.vector(i);
+  }
+
+  /** All embeddings, row-major `nodeCount × dim`, not normalized (a view: copy before keeping). */
+  embeddings(): Float32Array {
+    return this.state.out.subarray(0, this.state.n * this.options.dim);
+  }
+
+  /** Bytes of the typed arrays held (iterates, embeddings, degrees, counters). */
+  memoryBytes(): number {
+    const s = this.state;
+    return s.iter.reduce((b, a) => b + a.byteLength, 0) + s.out.byteLength + s.deg.byteLength + s.moved.byteLength + this.kernel.seeds.byteLength;
+  }
+
+  /**
+   * Folds a {@link GraphDelta} (from `graph.apply`, applied to the same graph) into the
+   * embeddings. Synchronous; cost is bounded by `maxTouchedPerEdge × edges × dim × k`.
+   */
+  update(delta: GraphDelta): UpdateResult {
+    if (this.journal !== undefined) {
+      const j = this.journal;
+      if (delta.rescale !== 1) {
+        j.scale *= delta.rescale;
+        for (let e = 0; e < j.w.length; e++) j.w[e]! *= delta.rescale;
+      }
+      for (let e = 0; e < delta.edgeSrc.length; e++) {
+        j.src.push(delta.edgeSrc[e]!);
+        j.dst.push(delta.edgeDst[e]!);
+        j.w.push(delta.edgeWeight[e]!);
+      }
+    }
+    if (delta.rescale !== 1) this.rescaleState(this.state, delta.rescale);
+    const r = this.propagate(this.state, delta.edgeSrc, delta.edgeDst, delta.edgeWeight, true);
+    return { ...r, drift: this.drift, needsFullRecompute: this.checkDrift() };
+  }
+
+  /**
+   * Recomputes everything with the batch algorithm (worker threads) and swaps the new state
+   * in at once. Updates that arrive meanwhile go to the old state and are journaled, then
+   * replayed on the new state right before the swap, so nothing is lost. Concurrent calls
+   * share one run.
+   */
+  fullRecompute(): Promise<FullRecomputeResult> {
+    if (this.pending === undefined) {
+      this.pending = this.runFull().finally(() => {
+        this.pending = undefined;
+        this.journal = undefined;
+      });
+    }
+    return this.pending;
+  }
+
+  /** Embedding state as a buffer (degrees, iterates, embeddings), for a fast restart. */
+  snapshot(): Buffer {
+    const s = this.state;
+    const o = this.options;
+    const sections: Record<string, Float32Array | Float64Array> = {
+      deg: s.deg.subarray(0, s.n),
+      out: s.out.subarray(0, s.n * o.dim),
+    };
+    s.iter.forEach((a, i) => (sections[`iter${i}`] = a.subarray(0, s.n * o.dim)));
+    return encodeSnapshot({ kind: 'fastrp-state', n: s.n, fingerprint: fingerprint(o), driftSum: this.driftSum }, sections);
+  }
+
+  /** Restores a {@link snapshot} taken with the same options on the same graph state. */
+  static restore(graph: BehaviourGraph, buf: Uint8Array, options: IncrementalFastRPOptions = {}): IncrementalFastRP {
+    const e = new IncrementalFastRP(graph, options);
+    const snap = decodeSnapshot(buf);
+    const meta = snap.meta as { kind: string; n: number; fingerprint: string; driftSum: number };
+    if (meta.kind !== 'fastrp-state') throw new ValidationError(`snapshot holds a ${meta.kind}, not a fastrp-state`);
+    if (meta.fingerprint !== fingerprint(e.options)) {
+      throw new ValidationError('FastRP snapshot was taken with different options; run fullRecompute() instead');
+    }
+    if (meta.n > graph.nodeCount) throw new ValidationError(`snapshot covers ${meta.n} nodes, graph has ${graph.nodeCount}`);
+    const o = e.options;
+    const s = emptyState(o, meta.n);
+    s.n = meta.n;
+    s.deg.set(asFloat64(snap.section('deg')));
+    s.out.set(asFloat32(snap.section('out')));
+    s.iter.forEach((a, i) => a.set(asFloat32(snap.section(`iter${i}`))));
+    e.state = s;
+    e.driftSum = meta.driftSum;
+    e.syncNodes(s);
+    return e;
+  }
+
+  private async runFull(): Promise<FullRecomputeResult> {
+    const t = performance.now();
+    const csr = this.graph.adjacency;
+    csr.compact();
+    const n = csr.nodeCount;
+    this.journal = { scale: 1, src: [], dst: [], w: [] };
+    const graph = this.graph;
+    const res = await fastRP({ nodeCount: n, rowPtr: csr.rowPtr, cols: csr.cols, vals: csr.vals, keys: (j) => graph.nodeKey(j) }, this.options);
+    const o = this.options;
+    const next = emptyState(o, n);
+    next.n = n;
+    next.deg.set(res.degrees);
+    next.out.set(res.embeddings);
+    res.iterates.forEach((a, i) => next.iter[i]!.set(a));
+    this.syncNodes(next);
+    const j = this.journal;
+    this.journal = undefined;
+    let replayedEdges = 0;
+    this.driftSum = 0;
+    if (j.src.length > 0 || j.scale !== 1) {
+      if (j.scale !== 1) this.rescaleState(next, j.scale);
+      replayedEdges = j.src.length;
+      this.propagate(next, Int32Array.from(j.src), Int32Array.from(j.dst), Float32Array.from(j.w), false);
+    }
+    this.syncNodes(next);
+    const changed = this.diffStates(this.state, next);
+    this.state = next;
+    this.flagged = false;
+    return { changed, durationMs: performance.now() - t, replayedEdges };
+  }
+
+  /** Grows the per-node arrays of `s` (and the shared seeds/content slots) to the graph's node count. */
+  private syncNodes(s: State): void {
+    const n = this.graph.nodeCount;
+    const o = this.options;
+    const k = this.kernel;
+    if (k.seeds.length < n) {
+      const cap = Math.max(n, k.seeds.length * 2, 1024);
+      const seeds = new Uint32Array(cap);
+      seeds.set(k.seeds.subarray(0, k.n));
+      const slots = new Int32Array(cap).fill(-1);
+      slots.set(k.contentSlot.subarray(0, k.n));
+      k.seeds = seeds;
+      k.contentSlot = slots;
+    }
+    for (let j = k.n; j < n; j++) {
+      const key = this.graph.nodeKey(j);
+      k.seeds[j] = nodeSeed(key, o.seed);
+      const content = o.contentEmbeddings?.get(key);
+      if (content !== undefined && this.contentP !== undefined) {
+        const slot = k.contentRows.length / o.contentDim;
+        if ((slot + 1) * o.contentDim > k.contentRows.length) {
+          const rows = new Float32Array(Math.max((slot + 1) * o.contentDim, k.contentRows.length * 2));
+          rows.set(k.contentRows);
+          k.contentRows = rows;
+        }
+        projectOne(o, this.contentP, content, k.contentRows, slot * o.contentDim);
+        k.contentSlot[j] = slot;
+      }
+    }
+    k.n = Math.max(k.n, n);
+    if (s.cap < n) growState(s, o, Math.max(n, s.cap * 2));
+    s.n = Math.max(s.n, n);
+    this.frontier.ensureCapacity(s.cap);
+    this.next.ensureCapacity(s.cap);
+  }
+
+  private rescaleState(s: State, c: number): void {
+    // Nᵢ scale by c^β when S does by c (A is scale-free, L = D^β is not); E is unchanged.
+    const f = Math.pow(c, this.options.normalizationStrength);
+    for (let u = 0; u < s.n; u++) s.deg[u]! *= c;
+    for (const a of s.iter) for (let p = 0; p < s.n * this.options.dim; p++) a[p]! *= f;
+  }
+
+  private propagate(
+    s: State,
+    src: Int32Array,
+    dst: Int32Array,
+    w: Float32Array,
+    report: boolean,
+  ): { changed: Int32Array; touchedRows: number; droppedPushes: number } {
+    this.syncNodes(s);
+    const o = this.options;
+    const d = o.dim;
+    const k = o.iterationWeights.length;
+    const csr = this.graph.adjacency;
+    const beta = o.normalizationStrength;
+    const tol = this.inc.propagationTolerance;
+    const budget = this.inc.maxTouchedPerEdge * Math.max(1, src.length);
+
+    // Endpoints: their rows of A (and of L) change. Keep their old degrees.
+    const oldDeg = new Map<number, number>();
+    for (let e = 0; e < src.length; e++) {
+      for (const x of [src[e]!, dst[e]!]) if (!oldDeg.has(x)) oldDeg.set(x, s.deg[x]!);
+    }
+    for (let e = 0; e < src.length; e++) {
+      s.deg[src[e]!]! += w[e]!;
+      if (src[e] !== dst[e]) s.deg[dst[e]!]! += w[e]!;
+    }
+    const dOld = (x: number): number => oldDeg.get(x) ?? s.deg[x]!;
+
+    const touched = new Set<number>(oldDeg.keys());
+    let touchedRows = 0;
+    let droppedPushes = 0;
+    const rowR = new Float32Array(d);
+    const oldRow = new Float32Array(d);
+    let frontier = this.frontier;
+    let next = this.next;
+    frontier.clear();
+
+    // Level 0: δX₀ = (d'^β − d^β)·R for endpoints.
+    for (const [x, d0] of oldDeg) {
+      const a = degreeScale(d0, beta);
+      const b = degreeScale(s.deg[x]!, beta);
+      if (a === b) continue;
+      initialRow(this.kernel, x, rowR, 0, b - a);
+      const off = frontier.row(x);
+      frontier.data.set(rowR, off);
+    }
+
+    for (let i = 1; i <= k; i++) {
+      next.clear();
+      const prev = i === 1 ? undefined : s.iter[i - 2]!;
+      const cur = s.iter[i - 1]!;
+      const oldPrevRow = (x: number): Float32Array => {
+        if (prev === undefined) {
+          initialRow(this.kernel, x, oldRow, 0, degreeScale(dOld(x), beta));
+          return oldRow;
+        }
+        const f = frontier.offset(x);
+        for (let c = 0; c < d; c++) oldRow[c] = prev[x * d + c]! - (f >= 0 ? frontier.data[f + c]! : 0);
+        return oldRow;
+      };
+      // Edge term: ΔS·Xᵢ₋₁(old), always applied (O(edges·d)).
+      for (let e = 0; e < src.length; e++) {
+        const u = src[e]!;
+        const v = dst[e]!;
+        const we = w[e]!;
+        let r = oldPrevRow(v);
+        let off = next.row(u);
+        for (let c = 0; c < d; c++) next.data[off + c]! += we * r[c]!;
+        if (u !== v) {
+          r = oldPrevRow(u);
+          off = next.row(v);
+          for (let c = 0; c < d; c++) next.data[off + c]! += we * r[c]!;
+        }
+      }
+      // Push term: S'·δXᵢ₋₁, largest relative changes first, within the budget.
+      const order = frontier.nodes.map((x) => {
+        const f = frontier.offset(x);
+        let dn = 0;
+        let xn = 0;
+        for (let c = 0; c < d; c++) {
+          const dv = frontier.data[f + c]!;
+          dn += dv * dv;
+          const xv = prev === undefined ? 0 : prev[x * d + c]!;
+          xn += xv * xv;
+        }
+        // At level 1, X₀ is regenerated on demand: compare δ with the new L·R row.
+        if (prev === undefined) xn = dn + 1e-30 + Math.pow(degreeScale(s.deg[x]!, beta), 2) * d;
+        return { x, rho: xn > 0 ? Math.sqrt(dn / xn) : dn > 0 ? Infinity : 0 };
+      });
+      order.sort((p, q) => q.rho - p.rho);
+      for (const { x: j, rho } of order) {
+        if (rho === 0) continue;
+        const len = csr.rowLength(j);
+        if (rho < tol || next.size + len > budget) {
+          droppedPushes++;
+          this.driftSum += rho * this.neighbourShare(j, s) * this.levelWeight[i]!;
+          continue;
+        }
+        const f = frontier.offset(j);
+        const fd = frontier.data;
+        csr.forEachNeighbor(j, (x, sw) => {
+          const off = next.row(x);
+          const nd = next.data;
+          for (let c = 0; c < d; c++) nd[off + c]! += sw * fd[f + c]!;
+        });
+      }
+      // New rows: Nᵢ' = (D·Nᵢ + ΔUᵢ) / D'. Endpoints rescale even without a push.
+      for (const x of oldDeg.keys()) next.row(x);
+      const nd = next.data;
+      for (const x of next.nodes) {
+        const off = next.offset(x);
+        const d0 = dOld(x);
+        const d1 = s.deg[x]!;
+        const inv = d1 > 0 ? 1 / d1 : 0;
+        const base = x * d;
+        for (let c = 0; c < d; c++) {
+          const old = cur[base + c]!;
+          const nv = (d0 * old + nd[off + c]!) * inv;
+          cur[base + c] = nv;
+          nd[off + c] = nv - old; // the row becomes δXᵢ for the next level
+        }
+        touched.add(x);
+      }
+      touchedRows += next.size;
+      // next now holds δXᵢ: it becomes the frontier of level i + 1.
+      this.frontier = next;
+      this.next = frontier;
+      frontier = this.frontier;
+      next = this.next;
+    }
+    return this.finish(s, touched, touchedRows, droppedPushes, report);
+  }
+
+  /** Σ over j's neighbours x of S[j,x]/d_x: how many "whole rows" a dropped push of j leaves stale. */
+  private neighbourShare(j: number, s: State): number {
+    let share = 0;
+    this.graph.adjacency.forEachNeighbor(j, (x, sw) => {
+      const dx = s.deg[x]!;
+      if (dx > 0) share += sw / dx;
+    });
+    return share;
+  }
+
+  /** Recomputes E for touched rows and reports those that moved ≥ ε since last reported. */
+  private finish(
+    s: State,
+    touched: Set<number>,
+    touchedRows: number,
+    droppedPushes: number,
+    report: boolean,
+  ): { changed: Int32Array; touchedRows: number; droppedPushes: number } {
+    const o = this.options;
+    const d = o.dim;
+    const prev = new Float32Array(d);
+    const row = new Float32Array(d);
+    const changed: number[] = [];
+    for (const x of touched) {
+      const off = x * d;
+      prev.set(s.out.subarray(off, off + d));
+      this.embedRow(s, x, row);
+      s.out.set(row, off);
+      if (!report) continue;
+      const m = this.movement(prev, row);
+      s.moved[x]! += m;
+      if (s.moved[x]! >= this.threshold() || (m > 0 && isZero(prev))) {
+        s.moved[x] = 0;
+        changed.push(x);
+      }
+    }
+    return { changed: Int32Array.from(changed).sort(), touchedRows, droppedPushes };
+  }
+
+  private embedRow(s: State, x: number, out: Float32Array): void {
+    const o = this.options;
+    const d = o.dim;
+    out.fill(0);
+    if (o.selfWeight !== 0) {
+      initialRow(this.kernel, x, out, 0, 1);
+      let norm = 0;
+      for (let c = 0; c < d; c++) norm += out[c]! * out[c]!;
+      const f = norm > 0 ? o.selfWeight / Math.sqrt(norm) : 0;
+      for (let c = 0; c < d; c++) out[c]! *= f;
+    }
+    const off = x * d;
+    for (let i = 0; i < s.iter.length; i++) {
+      const a = s.iter[i]!;
+      let norm = 0;
+      for (let c = 0; c < d; c++) norm += a[off + c]! * a[off + c]!;
+      if (norm === 0) continue;
+      const f = o.iterationWeights[i]! / Math.sqrt(norm);
+      for (let c = 0; c < d; c++) out[c]! += a[off + c]! * f;
+    }
+  }
+
+  /** Per-update movement in the reporting metric's additive form (a metric, so sums bound the total). */
+  private movement(a: Float32Array, b: Float32Array): number {
+    if (this.inc.metric === 'l2') {
+      let s = 0;
+      for (let c = 0; c < a.length; c++) s += (a[c]! - b[c]!) ** 2;
+      return Math.sqrt(s);
+    }
+    // Chordal distance of the unit vectors: √(2(1 − cos)), so the threshold is √(2ε).
+    let ab = 0;
+    let aa = 0;
+    let bb = 0;
+    for (let c = 0; c < a.length; c++) {
+      ab += a[c]! * b[c]!;
+      aa += a[c]! * a[c]!;
+      bb += b[c]! * b[c]!;
+    }
+    if (aa === 0 || bb === 0) return aa === bb ? 0 : Math.SQRT2;
+    return Math.sqrt(Math.max(0, 2 - (2 * ab) / Math.sqrt(aa * bb)));
+  }
+
+  private threshold(): number {
+    return this.inc.metric === 'l2' ? this.inc.epsilon : Math.sqrt(2 * this.inc.epsilon);
+  }
+
+  private diffStates(a: State, b: State): Int32Array {
+    const d = this.options.dim;
+    const out: number[] = [];
+    const t = this.threshold();
+    for (let x = 0; x < b.n; x++) {
+      const rowB = b.out.subarray(x * d, x * d + d);
+      const rowA = x < a.n ? a.out.subarray(x * d, x * d + d) : new Float32Array(d);
+      const m = this.movement(rowA, rowB);
+      if (m >= t || (m > 0 && isZero(rowA))) out.push(x);
+    }
+    return Int32Array.from(out);
+  }
+
+  private checkDrift(): boolean {
+    if (!this.flagged && this.drift > this.inc.driftThreshold) {
+      this.flagged = true;
+      for (const l of this.listeners) l(this.drift);
+    }
+    return this.flagged;
+  }
+}
+
+function emptyState(o: CompiledFastRPOptions, cap: number): State {
+  const c = Math.max(cap, 1024);
+  return {
+    n: 0,
+    cap: c,
+    deg: new Float64Array(c),
+    iter: Array.from(o.iterationWeights, () => new Float32Array(c * o.dim)),
+    out: new Float32Array(c * o.dim),
+    moved: new Float32Array(c),
+  };
+}
+
+function growState(s: State, o: CompiledFastRPOptions, cap: number): void {
+  const grow = <T extends Float32Array | Float64Array>(a: T, len: number): T => {
+    const b = new (a.constructor as new (n: number) => T)(len);
+    b.set(a);
+    return b;
+  };
+  s.deg = grow(s.deg, cap);
+  s.out = grow(s.out, cap * o.dim);
+  s.iter = s.iter.map((a) => grow(a, cap * o.dim));
+  s.moved = grow(s.moved, cap);
+  s.cap = cap;
+}
+
+function isZero(v: Float32Array): boolean {
+  for (let c = 0; c < v.length; c++) if (v[c] !== 0) return false;
+  return true;
+}
+
+function fingerprint(o: CompiledFastRPOptions): string {
+  return JSON.stringify([o.dim, [...o.iterationWeights], o.normalizationStrength, o.sparsity, o.seed, o.selfWeight, o.contentDim]);
+}
