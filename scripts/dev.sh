@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$ROOT/infra/scripts/lib.sh"
+export ONNXRUNTIME_NODE_INSTALL=skip
+cd "$ROOT"
+
+# Brings the stack up and exports KAFKA_BROKERS / REDIS_URL; remembers whether we started it.
+stack_up() {
+  STARTED_STACK=0
+  if ! "$ROOT/infra/scripts/stack.sh" status >/dev/null 2>&1; then STARTED_STACK=1; fi
+  local line
+  while IFS= read -r line; do
+    case "$line" in KAFKA_BROKERS=* | REDIS_URL=*) export "${line?}" ;; esac
+  done < <("$ROOT/infra/scripts/stack.sh" up)
+}
+
+cmd_test() {
+  "$ROOT/scripts/ensure-deps.sh" all
+  if [ -z "${KAFKA_BROKERS:-}" ] || [ -z "${REDIS_URL:-}" ]; then
+    stack_up
+    # Stop only what this run started, however it ends.
+    if [ "$STARTED_STACK" = 1 ]; then trap '"$ROOT/infra/scripts/stack.sh" down || true' EXIT; fi
+  fi
+  mkdir -p "$ROOT/.affinity"
+  local results="$ROOT/.affinity/test-results.json" rc=0
+  rm -f "$results"
+  npx vitest run --reporter=default --reporter=json --outputFile.json="$results" "$@" || rc=$?
+  if [ -f "$results" ]; then
+    node -e '
+      const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+      const skipped = r.numPendingTests + r.numTodoTests;
+      if (skipped > 0) console.log(`(${skipped} skipped)`);
+      console.log(`${r.numPassedTests} passed, ${r.numFailedTests + (r.numFailedTestSuites ?? 0)} failed`);
+    ' "$results"
+  else
+    echo "0 passed, 1 failed"
+  fi
+  return $rc
+}
+
+cmd_lint() {
+  "$ROOT/scripts/ensure-deps.sh" node
+  npx tsc -p tsconfig.json
+  npx eslint .
+}
+
+cmd_bench() {
+  local area="${1:-}"
+  [ -n "$area" ] || die "usage: ./dev bench <stream|embeddings|vector-index|graph|attributes>"
+  shift
+  "$ROOT/scripts/ensure-deps.sh" all
+  if [ -x "$ROOT/bench/$area/run.sh" ]; then
+    case "$area" in stream) stack_up ;; esac
+    "$ROOT/bench/$area/run.sh" "$@"
+  elif [ -f "$ROOT/bench/$area/run.ts" ]; then
+    case "$area" in stream) stack_up ;; esac
+    npx tsx "$ROOT/bench/$area/run.ts" "$@"
+  else
+    die "no benchmark bench/$area"
+  fi
+}
+
+cmd_demo() {
+  "$ROOT/scripts/ensure-deps.sh" all
+  stack_up
+  npx tsx "$ROOT/scripts/demo.ts" "$@"
+}
+
+case "${1:-help}" in
+  test) shift; cmd_test "$@" ;;
+  demo) shift; cmd_demo "$@" ;;
+  up) "$ROOT/scripts/ensure-deps.sh" node kafka redis; "$ROOT/infra/scripts/stack.sh" up ;;
+  down) "$ROOT/infra/scripts/stack.sh" down ;;
+  status) "$ROOT/infra/scripts/stack.sh" status ;;
+  wipe) "$ROOT/infra/scripts/stack.sh" wipe ;;
+  setup) "$ROOT/scripts/ensure-deps.sh" all ;;
+  lint) cmd_lint ;;
+  bench) shift; cmd_bench "$@" ;;
+  help | -h | --help) sed -n '2,9p' "$ROOT/dev" | sed 's/^# \{0,1\}//' ;;
+  *) die "unknown command $1 (try ./dev help)" ;;
+esac
