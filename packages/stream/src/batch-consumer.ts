@@ -59,6 +59,13 @@ export interface PartitionAssignment {
   partitions: number[];
 }
 
+/** Where to resume a partition, e.g. the offset a restored snapshot reflects. */
+export interface SeekRequest {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
 export interface BatchConsumerOptions<I extends Inputs> {
   kafka: Kafka;
   /** Consumer group; instances of one worker type share it. */
@@ -84,8 +91,13 @@ export interface BatchConsumerOptions<I extends Inputs> {
   maxWaitTimeMs?: number;
   /** Backoff ceiling while a dependency is unavailable (retried without bound). @defaultValue 5000 */
   unavailableMaxDelayMs?: number;
-  /** Called after every group join with the partitions this instance now owns. */
-  onAssignment?: (assigned: PartitionAssignment[]) => void;
+  /**
+   * Called after every group join with the partitions this instance now owns. No batch is
+   * handled until it resolves; the seeks it returns replace the committed offsets. Stateful
+   * workers restore a snapshot here and resume from the offset the snapshot reflects, so
+   * in-memory state never misses the events between snapshot and last commit.
+   */
+  onAssignment?: (assigned: PartitionAssignment[]) => Promise<SeekRequest[] | void> | SeekRequest[] | void;
 }
 
 export type ConsumerState = 'idle' | 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
@@ -123,6 +135,7 @@ export class BatchConsumer<I extends Inputs> {
   private joined = false;
   private closing: Promise<void> | undefined;
   private removeListeners: (() => void)[] = [];
+  private assignmentGate: Promise<void> = Promise.resolve();
 
   constructor(options: BatchConsumerOptions<I>) {
     this.opts = options;
@@ -165,8 +178,9 @@ export class BatchConsumer<I extends Inputs> {
       this.consumer.on(events.GROUP_JOIN, (e) => {
         this.joined = true;
         const assigned = Object.entries(e.payload.memberAssignment).map(([topic, partitions]) => ({ topic, partitions: [...partitions].sort((a, b) => a - b) }));
-        this.log.info({ assigned, generation: e.payload.groupId }, 'joined group');
-        this.opts.onAssignment?.(assigned);
+        this.log.info({ assigned }, 'joined group');
+        const hook = this.opts.onAssignment;
+        if (hook) this.assignmentGate = this.applyAssignment(hook, assigned);
       }),
       this.consumer.on(events.REBALANCING, () => {
         this.joined = false;
@@ -214,10 +228,28 @@ export class BatchConsumer<I extends Inputs> {
     return this.closing;
   }
 
+  private async applyAssignment(hook: NonNullable<BatchConsumerOptions<I>['onAssignment']>, assigned: PartitionAssignment[]): Promise<void> {
+    try {
+      const seeks = (await hook(assigned)) ?? [];
+      for (const s of seeks) {
+        this.log.info(s, 'resuming partition from restored state');
+        this.consumer.seek(s);
+      }
+    } catch (err) {
+      // Without its state the worker would write wrong results: stop and let the orchestrator restart us.
+      this.log.fatal({ err }, 'assignment hook failed');
+      this._state = 'failed';
+      this.stopController.abort();
+    }
+  }
+
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     const input = this.inputByTopic.get(batch.topic);
     if (input === undefined || batch.messages.length === 0) return;
+    await this.assignmentGate;
+    // A seek from the hook makes batches fetched before it stale; kafkajs refetches.
+    if (payload.isStale() || this._state === 'failed') return;
     const partitionAbort = new AbortController();
     const onStop = (): void => partitionAbort.abort();
     this.stopController.signal.addEventListener('abort', onStop, { once: true });

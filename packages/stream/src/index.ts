@@ -9,6 +9,7 @@ export type {
   InputSpec,
   Inputs,
   PartitionAssignment,
+  SeekRequest,
 } from './batch-consumer';
 export { EventProducer } from './event-producer';
 export type { EventProducerOptions, OutgoingRecord } from './event-producer';

@@ -82,6 +82,42 @@ describe('batch consumer failure handling', () => {
     expect(attempts.get('outage')!).toBeGreaterThan(4);
   });
 
+  it('resumes from the offsets the assignment hook returns, and handles nothing before it resolved', async () => {
+    const topic = topicName('interactions', { prefix });
+    const groupId = `${prefix}seek`;
+    const producer = new EventProducer({ kafka });
+    // The topic already holds 60 events from the previous test; add 40 more.
+    await producer.send(topic, Array.from({ length: 40 }, (_, i) => event(100 + i, `q${i}`)).map((e) => ({ key: e.userId, value: e })));
+    let hookDoneAt = 0;
+    const seen: { offset: number; at: number }[] = [];
+    const consumer = new BatchConsumer({
+      kafka,
+      groupId,
+      inputs: { interactions: { topic, decode: decodeInteraction } },
+      producer,
+      logger,
+      onAssignment: async (assigned) => {
+        expect(assigned).toEqual([{ topic, partitions: [0] }]);
+        await new Promise((r) => setTimeout(r, 500)); // e.g. restoring a snapshot
+        hookDoneAt = Date.now();
+        return [{ topic, partition: 0, offset: '75' }];
+      },
+      handler: async ({ events: batch }) => {
+        for (const e of batch) seen.push({ offset: Number(e.offset), at: Date.now() });
+      },
+    });
+    await consumer.start();
+    try {
+      await waitFor(async () => seen.length, (n) => n >= 25, 30_000, '25 events from offset 75');
+      await new Promise((r) => setTimeout(r, 500));
+    } finally {
+      await consumer.close();
+      await producer.close();
+    }
+    expect(seen.map((s) => s.offset)).toEqual(Array.from({ length: 25 }, (_, i) => 75 + i));
+    expect(seen.every((s) => s.at >= hookDoneAt)).toBe(true);
+  });
+
   it('close() is idempotent and safe before start', async () => {
     const producer = new EventProducer({ kafka });
     const consumer = new BatchConsumer({
