@@ -1,0 +1,11 @@
+export { DEFAULT_WEIGHTS, Ranker, compileRankerOptions, rankerVersion } from './ranker';
+export type { Candidate, CandidateSignals, CompiledRankerOptions, ItemInfo, RankRequest, RankerOptions, SourceKind, SourceWeights } from './ranker';
+export { ScoreCalibrator, relevanceFromZ, zScore } from './score-calibrator';
+export type { BackgroundStats, ScoreCalibratorOptions } from './score-calibrator';
+export { lift, npmi, shrunkNpmi } from './co-occurrence';
+export type { CoOccurrence } from './co-occurrence';
+export { mmrSelect } from './mmr';
+export type { MmrItem } from './mmr';
+export { INTERACTION_WEIGHT, forwardDecayIncrement, forwardDecayValue, userProfile } from './user-profile';
+export type { ProfileEvent, UserProfileOptions } from './user-profile';
+export { cosine, dot, norm, normalizeInPlace } from './vector-math';
