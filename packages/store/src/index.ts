@@ -5,3 +5,5 @@ export type { IdempotentOp, IdempotentWriterOptions, RedisCommand } from './idem
 export { KeySpace } from './key-space';
 export { QUEUE, Queue, Worker, createQueue, createQueueWorker, queueConnection } from './queues';
 export type { Job } from './queues';
+export { ShardRegistry } from './shard-registry';
+export type { ShardOwner, ShardRegistryOptions } from './shard-registry';

@@ -34,7 +34,14 @@ type DecodedOf<S> = S extends InputSpec<infer T> ? T : never;
 
 /** What a handler receives: events of one partition of one input, in offset order. */
 export type ConsumedBatch<I extends Inputs> = {
-  [K in keyof I & string]: { input: K; topic: string; partition: number; events: ConsumedEvent<DecodedOf<I[K]>>[] };
+  [K in keyof I & string]: {
+    input: K;
+    topic: string;
+    partition: number;
+    events: ConsumedEvent<DecodedOf<I[K]>>[];
+    /** Offset of the last record of the chunk, valid or not: resume after it once the effect is durable. */
+    lastOffset: string;
+  };
 }[keyof I & string];
 
 export interface BatchContext {
@@ -304,7 +311,8 @@ export class BatchConsumer<I extends Inputs> {
     if (events.length === 0) return true;
 
     const labels = { group: this.opts.groupId, topic };
-    const outcome = await this.runWithRetry(topic, events as never, inputName, partition, run);
+    const lastOffset = messages[messages.length - 1]!.offset;
+    const outcome = await this.runWithRetry(topic, events as never, inputName, partition, lastOffset, run);
     if (outcome.kind === 'aborted') return false;
     if (outcome.kind === 'ok') {
       this.metrics.processed.inc(labels, events.length);
@@ -316,7 +324,7 @@ export class BatchConsumer<I extends Inputs> {
     // Isolate: one event at a time, in order, so a poison event cannot take its batch down with it.
     this.log.warn({ topic, partition, size: events.length, err: outcome.error }, 'batch failed; retrying events one by one');
     for (let i = 0; i < events.length; i++) {
-      const single = await this.runWithRetry(topic, [events[i]!] as never, inputName, partition, run);
+      const single = await this.runWithRetry(topic, [events[i]!] as never, inputName, partition, i === events.length - 1 ? lastOffset : events[i]!.offset, run);
       if (single.kind === 'aborted') return false;
       if (single.kind === 'ok') {
         this.metrics.processed.inc(labels, 1);
@@ -327,7 +335,7 @@ export class BatchConsumer<I extends Inputs> {
     return true;
   }
 
-  private async runWithRetry(topic: string, events: ConsumedEvent<never>[], inputName: string, partition: number, run: PartitionRun): Promise<Outcome> {
+  private async runWithRetry(topic: string, events: ConsumedEvent<never>[], inputName: string, partition: number, lastOffset: string, run: PartitionRun): Promise<Outcome> {
     const labels = { group: this.opts.groupId, topic };
     const ctx: BatchContext = {
       heartbeat: () => run.payload.heartbeat(),
@@ -341,7 +349,7 @@ export class BatchConsumer<I extends Inputs> {
       if (run.aborted()) return { kind: 'aborted' };
       attempts++;
       try {
-        await this.opts.handler({ input: inputName, topic, partition, events } as ConsumedBatch<I>, ctx);
+        await this.opts.handler({ input: inputName, topic, partition, events, lastOffset } as ConsumedBatch<I>, ctx);
         return { kind: 'ok' };
       } catch (raw) {
         const error = classifyError(raw);

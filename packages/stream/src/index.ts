@@ -29,3 +29,7 @@ export type { Logger } from './logger';
 export { createKafka } from './kafka-client';
 export type { KafkaClientOptions } from './kafka-client';
 export { sleep } from './internal/sleep';
+export { ServiceGroup } from './service-group';
+export type { Component } from './service-group';
+export { createWorkerKit } from './worker-kit';
+export type { WorkerKit } from './worker-kit';

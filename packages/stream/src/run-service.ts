@@ -20,6 +20,8 @@ export interface RunServiceOptions {
   extraRoutes?: HealthServerOptions['extra'];
   /** Set false in tests that drive the service themselves. @defaultValue true */
   handleSignals?: boolean;
+  /** Called with the bound port before the service starts (HTTP_PORT=0 picks a free one). */
+  onListening?: (port: number) => void;
 }
 
 export interface RunningService {
@@ -88,6 +90,7 @@ export async function runService(service: Service, options: RunServiceOptions): 
 
   const port = await health.start();
   log.info({ port }, 'health server listening');
+  options.onListening?.(port);
   try {
     await service.start();
   } catch (err) {

@@ -1,0 +1,43 @@
+import { topicName, type TopicId } from '@affinity/contracts';
+import type { Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { ParsedEnv } from './config';
+import type { commonEnv } from './config';
+import { EventProducer } from './event-producer';
+import { createKafka } from './kafka-client';
+import { createLogger } from './logger';
+import { Registry, StreamMetrics } from './metrics';
+
+/** The things every worker process builds the same way from its configuration. */
+export interface WorkerKit {
+  name: string;
+  logger: Logger;
+  registry: Registry;
+  metrics: StreamMetrics;
+  kafka: Kafka;
+  producer: EventProducer;
+  /** Topic names with the deployment's prefix applied. */
+  topic(id: TopicId): string;
+  /** Consumer group ids with the prefix applied (tests isolate groups too). */
+  group(suffix: string): string;
+}
+
+export function createWorkerKit(name: string, config: ParsedEnv<typeof commonEnv>): WorkerKit {
+  const logger = createLogger(name, config.LOG_LEVEL);
+  const registry = new Registry();
+  registry.setDefaultLabels({ service: name, instance: config.INSTANCE_ID });
+  const metrics = new StreamMetrics(registry);
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-${name}`, logger });
+  const producer = new EventProducer({ kafka, metrics });
+  const prefix = config.AFFINITY_TOPIC_PREFIX;
+  return {
+    name,
+    logger,
+    registry,
+    metrics,
+    kafka,
+    producer,
+    topic: (id) => topicName(id, { prefix }),
+    group: (suffix) => `${prefix}affinity-${suffix}`,
+  };
+}

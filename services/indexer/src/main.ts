@@ -1,0 +1,124 @@
+/**
+ * The indexer (DESIGN.md "services/indexer"): a consumer group on products.enriched.v1 where
+ * each assigned partition is an HNSW shard. On assignment: restore the newest snapshot and
+ * replay from its offset, then announce ownership in the Redis registry; on revocation:
+ * snapshot and release. Shards are snapshotted periodically; queries arrive on POST /knn.
+ */
+import { decodeEnrichedEvent } from '@affinity/contracts';
+import { ShardRegistry, createRedis } from '@affinity/store';
+import { BatchConsumer, ServiceGroup, createWorkerKit, runService, type SeekRequest } from '@affinity/stream';
+import { Histogram } from 'prom-client';
+import { loadIndexerConfig } from './config';
+import { indexerRoutes } from './knn-route';
+import { ShardManager } from './shard-manager';
+
+const config = loadIndexerConfig();
+const kit = createWorkerKit('indexer', config);
+const { logger } = kit;
+const topic = kit.topic('enriched');
+const group = kit.group('indexer');
+
+const redis = createRedis({ url: config.REDIS_URL, name: `indexer:${config.INSTANCE_ID}`, onError: (err) => logger.debug({ err }, 'redis') });
+const registry = new ShardRegistry(redis, { namespace: config.INDEX_REGISTRY_NAMESPACE, group, instance: config.INSTANCE_ID, url: config.INDEX_ADVERTISE_URL ?? '', ttlMs: config.INDEX_REGISTRY_TTL_MS });
+const freshness = new Histogram({
+  name: 'affinity_index_freshness_seconds',
+  help: 'Enriched event timestamp to searchable in a shard',
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+  registers: [kit.registry],
+});
+const shards = new ShardManager({
+  dir: `${config.INDEX_DIR}/${group}`,
+  shard: { M: config.INDEX_M, efConstruction: config.INDEX_EF_CONSTRUCTION, ef: config.INDEX_EF, quantization: config.INDEX_QUANTIZATION },
+  models: config.INDEX_MODELS,
+  logger,
+  freshness,
+});
+const admin = kit.kafka.admin();
+
+async function onAssignment(assigned: { topic: string; partitions: number[] }[]): Promise<SeekRequest[]> {
+  const mine = new Set(assigned.find((a) => a.topic === topic)?.partitions ?? []);
+  const revoked = shards.owned().filter((p) => !mine.has(p));
+  for (const p of revoked) await shards.drop(p);
+  await registry.release(revoked);
+  const added = [...mine].filter((p) => !shards.has(p));
+  const seeks: SeekRequest[] = [];
+  let low: Map<number, string> | undefined;
+  for (const p of added) {
+    const offset = await shards.restore(p);
+    if (offset !== undefined) {
+      seeks.push({ topic, partition: p, offset });
+      continue;
+    }
+    // No snapshot: the whole partition must be replayed, whatever the group committed before.
+    low ??= new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, o.low]));
+    seeks.push({ topic, partition: p, offset: low.get(p) ?? '0' });
+  }
+  await registry.claim(added);
+  logger.info({ owned: shards.owned(), added, revoked }, 'shards assigned');
+  return seeks;
+}
+
+const consumer = new BatchConsumer({
+  kafka: kit.kafka,
+  groupId: group,
+  inputs: { enriched: { topic, decode: decodeEnrichedEvent } },
+  producer: kit.producer,
+  logger,
+  metrics: kit.metrics,
+  sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS,
+  partitionsConsumedConcurrently: config.INDEX_PARTITIONS_CONCURRENTLY,
+  onAssignment,
+  handler: async ({ partition, events, lastOffset }) => {
+    await shards.apply(partition, events, lastOffset);
+  },
+});
+
+let snapshotTimer: NodeJS.Timeout | undefined;
+const snapshotAll = async (): Promise<void> => {
+  for (const p of shards.owned()) {
+    try {
+      if (await shards.snapshot(p)) logger.info({ partition: p }, 'snapshot written');
+    } catch (err) {
+      logger.error({ err, partition: p }, 'snapshot failed');
+    }
+  }
+};
+
+const service = new ServiceGroup(
+  'indexer',
+  [
+    { name: 'admin', start: () => admin.connect(), close: () => admin.disconnect() },
+    { name: 'producer', start: () => kit.producer.connect(), close: () => kit.producer.close() },
+    {
+      name: 'registry',
+      start: async () => registry.startHeartbeat((err) => logger.warn({ err }, 'registry heartbeat failed')),
+      close: async () => {
+        await registry.stop().catch((err: unknown) => logger.warn({ err }, 'registry cleanup failed'));
+        redis.disconnect();
+      },
+    },
+    {
+      name: 'snapshots',
+      start: async () => {
+        snapshotTimer = setInterval(() => void snapshotAll(), config.INDEX_SNAPSHOT_INTERVAL_MS);
+      },
+      // After the consumer drained: the final state of every shard is written once more.
+      close: async () => {
+        clearInterval(snapshotTimer);
+        await snapshotAll();
+      },
+    },
+    { name: 'consumer', start: () => consumer.start(), close: () => consumer.close(), healthy: () => consumer.state !== 'failed', ready: () => consumer.ready },
+  ],
+  logger,
+);
+
+await runService(service, {
+  name: 'indexer',
+  logger,
+  registry: kit.registry,
+  httpPort: config.HTTP_PORT,
+  graceMs: config.SHUTDOWN_GRACE_MS,
+  extraRoutes: indexerRoutes(shards),
+  onListening: (port) => registry.setUrl(config.INDEX_ADVERTISE_URL ?? `http://127.0.0.1:${port}`),
+});
