@@ -59,6 +59,8 @@ interface Candidate {
 }
 
 const MAX_VALUE = 256;
+/** Tagger spans below this probability are not even candidates. */
+const MIN_SPAN_PROBABILITY = 0.05;
 
 function clampValue(v: string): string {
   return v.length > MAX_VALUE ? v.slice(0, MAX_VALUE).trimEnd() : v;
@@ -175,7 +177,7 @@ export class AttributeExtractor {
       const allowed = allowedTags(attrIndex, schema, vocab);
       if (allowed.length > 1) {
         const a = analyseTitle(title, vocab, this.vocab.global);
-        const spans = tagger.decode({ features: hashFeatures(featureStrings(a, key, vocab, undefined)), allowed });
+        const spans = tagger.spans({ features: hashFeatures(featureStrings(a, key, vocab, undefined)), allowed }, MIN_SPAN_PROBABILITY);
         for (const s of spans) {
           const attr = this.vocab.attributes[s.attr] as string;
           const start = (a.tokens[s.start] as Token).start;

@@ -82,6 +82,7 @@ export function learnVocabulary(products: Iterable<LabelledProduct>, options: Le
     global.titles++;
     const tokens = tokenize(title);
     vocab.addLeading(tokens);
+    vocab.addDocument(tokens);
     const taken = tokens.map(() => false);
     const entries = Object.entries(p.attributes ?? {})
       .map(([k, v]) => [index.attributeName(schema, k), normalizeText(v)] as const)
@@ -155,12 +156,15 @@ export function learnVocabulary(products: Iterable<LabelledProduct>, options: Le
       const vocab = categories.get(r.key) as CategoryVocab;
       const a = analyseTitle(r.title, vocab, global);
       const feats = hashFeatures(featureStrings(a, r.key, vocab, { labels: r.labels }));
+      const allowed = allowedTags(attrIndex, r.schema, vocab);
       const goldTags = new Int32Array(r.tokens.length);
       for (const [attr, s, e] of r.spans) {
         const k = attrIndex.get(attr) as number;
+        // Attributes too rare to get tags stay O: the tagger cannot say them anyway.
+        if (!allowed.includes(1 + 2 * k)) continue;
         for (let i = s; i < e; i++) goldTags[i] = i === s ? 1 + 2 * k : 2 + 2 * k;
       }
-      return { features: feats, allowed: allowedTags(attrIndex, r.schema, vocab), gold: goldTags };
+      return { features: feats, allowed, gold: goldTags };
     });
     tagger = new LinearChainCrf(attributes.length * 2 + 1, options.hashBits ?? 20);
     tagger.train(seqs, {

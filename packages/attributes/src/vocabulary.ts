@@ -1,7 +1,7 @@
 import { ValidationError } from '@affinity/contracts';
 import { z } from 'zod';
 import { CategoryVocab } from './internal/category-vocab';
-import { LinearChainCrf } from './internal/crf';
+import { LinearChainCrf, MAX_HASH_BITS } from './internal/crf';
 
 export const VOCABULARY_FORMAT_VERSION = 1;
 
@@ -13,7 +13,10 @@ const Stats = z.object({
   leading: z.array(z.tuple([z.string(), z.number().int()])),
   /** [attribute, pattern kind, hits, matches] */
   patternStats: z.array(z.tuple([z.string(), z.string(), z.number().int(), z.number().int()])),
-  attrs: z.array(z.string()),
+  /** [attribute, titles labelled with it] */
+  attrs: z.array(z.tuple([z.string(), z.number().int()])),
+  /** [lower-cased token, titles containing it] */
+  df: z.array(z.tuple([z.string(), z.number().int()])),
 });
 type Stats = z.output<typeof Stats>;
 
@@ -25,7 +28,7 @@ export const SerializedVocabulary = z.object({
   global: Stats,
   tagger: z
     .object({
-      bits: z.number().int().min(8).max(26),
+      bits: z.number().int().min(8).max(MAX_HASH_BITS),
       /** base64 of little-endian float32, (attributes * 2 + 2) * (attributes * 2 + 1) entries. */
       transitions: z.string(),
       /** base64 of the indices (uint32) and values (float32) of the non-zero weights. */
@@ -58,7 +61,8 @@ function statsToJson(v: CategoryVocab): Stats {
       const [attr, kind] = k.split('\u0000') as [string, string];
       return [attr, kind, h, m];
     }),
-    attrs: [...v.attrs],
+    attrs: [...v.labelCounts],
+    df: [...v.df],
   };
 }
 
@@ -72,7 +76,11 @@ function statsFromJson(s: Stats): CategoryVocab {
   }
   for (const [k, n] of s.leading) v.leading.set(k, n);
   for (const [attr, kind, h, m] of s.patternStats) v.patternStats.set(`${attr}\u0000${kind}`, [h, m]);
-  for (const a of s.attrs) v.attrs.add(a);
+  for (const [a, n] of s.attrs) {
+    v.attrs.add(a);
+    v.labelCounts.set(a, n);
+  }
+  for (const [w, n] of s.df) v.df.set(w, n);
   return v;
 }
 

@@ -23,6 +23,14 @@ export class CategoryVocab {
   readonly patternStats = new Map<string, [number, number]>();
   /** Attributes that labelled titles of this category used. */
   readonly attrs = new Set<string>();
+  /** Attribute → titles labelled with it. */
+  readonly labelCounts = new Map<string, number>();
+  /** Lower-cased token → titles containing it; rare words near the start are brands and model names. */
+  readonly df = new Map<string, number>();
+
+  addDocument(tokens: readonly Token[]): void {
+    for (const w of new Set(tokens.map((t) => t.lower))) this.df.set(w, (this.df.get(w) ?? 0) + 1);
+  }
 
   addLabel(key: string, attr: string, surface: string): void {
     let list = this.values.get(key);
@@ -38,6 +46,7 @@ export class CategoryVocab {
     st.labelled++;
     st.surface = surface;
     this.attrs.add(attr);
+    this.labelCounts.set(attr, (this.labelCounts.get(attr) ?? 0) + 1);
   }
 
   addLeading(tokens: readonly Token[]): void {

@@ -55,10 +55,19 @@ function shape(t: string): string {
   return s;
 }
 
+const CONJOIN_ALL = process.env.CONJOIN_ALL === '1';
+// Conjoining every feature with the category doubles the cost; these are the ones whose meaning
+// differs most between categories (which word, where, which gazetteer).
+const CONJOINED = /^(?:b|w=|w-1=|w\+1=|pos=|seg=|g:|ld:|p:|df=[^|]*$)/;
+
 const SEPARATORS = new Set([',', '(', ')', '|', '–', '—', '-', ':', ';', '[', ']']);
 
 function bucket(n: number): string {
   return n >= 10 ? '10' : n >= 4 ? '4' : n >= 2 ? '2' : '1';
+}
+
+function dfBucket(n: number): string {
+  return n <= 0 ? '0' : n === 1 ? '1' : n <= 3 ? '3' : n <= 9 ? '9' : n <= 29 ? '29' : 'many';
 }
 
 function lpBucket(lp: number): string {
@@ -143,6 +152,10 @@ export function featureStrings(
       `shp=${shape(tokens[i - 1]?.text ?? '^')}|${shape(t.text)}|${shape(tokens[i + 1]?.text ?? '$')}`,
     );
     if (t.kind === 'word' && t.lower.length > 3) f.push(`p3=${t.lower.slice(0, 3)}`, `s3=${t.lower.slice(-3)}`);
+    if (vocab !== undefined && t.kind !== 'punct') {
+      const df = dfBucket((vocab.df.get(t.lower) ?? 0) - (own !== undefined ? 1 : 0));
+      f.push(`df=${df}`, `df=${df}|${Math.min(i, 4)}`, `df=${df}|${dfBucket((vocab.df.get(w(i - 1)) ?? 0) - (own !== undefined && i > 0 ? 1 : 0))}`);
+    }
   }
   a.patterns.forEach((p, j) => {
     const r = a.patternTokens[j];
@@ -162,7 +175,10 @@ export function featureStrings(
   const prefix = `${categoryKey}|`;
   for (const f of feats) {
     const n = f.length;
-    for (let j = 0; j < n; j++) f.push(prefix + (f[j] as string));
+    for (let j = 0; j < n; j++) {
+      const x = f[j] as string;
+      if (CONJOIN_ALL || CONJOINED.test(x)) f.push(prefix + x);
+    }
   }
   return feats;
 }
