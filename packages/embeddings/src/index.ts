@@ -1,0 +1,14 @@
+export { Embedder } from './embedder';
+export type { EmbedderState, EmbedderStats } from './embedder';
+export { compileEmbedderOptions } from './embedder-options';
+export type { CompiledEmbedderOptions, EmbedderOptions } from './embedder-options';
+export { WordPieceTokenizer } from './wordpiece-tokenizer';
+export type { WordPieceTokenizerOptions } from './wordpiece-tokenizer';
+export { DEFAULT_MODEL_ID, MODEL_REGISTRY, affinityCacheDir, getModelSpec, listModels, modelDir } from './model-registry';
+export type { ModelFileSpec, ModelRegistry, ModelSpec, WheelSpec } from './model-registry';
+export { checkModelDir, resolveModel } from './model-files';
+export type { ResolveModelOptions, ResolvedModel } from './model-files';
+export { FETCH_MODEL_SCRIPT, ModelNotFoundError, fetchModelCommand } from './model-not-found-error';
+export { fetchModel } from './fetch-model';
+export type { FetchModelOptions } from './fetch-model';
+export { cosineSimilarity, dotProduct } from './cosine-similarity';
