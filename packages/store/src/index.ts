@@ -7,3 +7,5 @@ export { QUEUE, Queue, Worker, createQueue, createQueueWorker, queueConnection }
 export type { Job } from './queues';
 export { ShardRegistry } from './shard-registry';
 export type { ShardOwner, ShardRegistryOptions } from './shard-registry';
+export { LeaderLease } from './leader-lease';
+export type { LeaderLeaseOptions } from './leader-lease';

@@ -1,0 +1,76 @@
+import { BehaviourGraph, IncrementalFastRP, joinChunks, splitChunks, type IncrementalFastRPOptions } from '@affinity/graph';
+import type { KeySpace, Redis } from '@affinity/store';
+
+interface Manifest {
+  gen: string;
+  /** Next offset to consume per partition of interactions.v1. */
+  offsets: Record<string, string>;
+  graphChunks: number;
+  fastrpChunks: number;
+  createdAt: number;
+  nodes: number;
+}
+
+// Publishes a manifest only while we still hold the lease (fencing a paused old leader),
+// then removes the previous generation. KEYS: manifest, lease. ARGV: manifest JSON, instance,
+// old-generation key pattern prefix.
+const COMMIT = `
+if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end
+local old = redis.call('GET', KEYS[1])
+redis.call('SET', KEYS[1], ARGV[1])
+if old then
+  local ok, m = pcall(cjson.decode, old)
+  if ok then
+    for i = 0, m.graphChunks - 1 do redis.call('DEL', ARGV[3] .. m.gen .. ':g:' .. i) end
+    for i = 0, m.fastrpChunks - 1 do redis.call('DEL', ARGV[3] .. m.gen .. ':f:' .. i) end
+  end
+end
+return 1
+`;
+
+/**
+ * The graph worker's durable state in Redis: the behaviour graph and FastRP state as chunked
+ * buffers of one generation, and a manifest naming the generation and the interaction
+ * offsets it reflects. A new generation's chunks are written first; the manifest switch is
+ * one atomic step, so a crash mid-write leaves the previous snapshot intact.
+ */
+export class GraphSnapshots {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: KeySpace,
+    private readonly leaseKey: string,
+    private readonly instance: string,
+  ) {}
+
+  private chunkKey(gen: string, part: 'g' | 'f', i: number): string {
+    return this.keys.key('graph', 'snap', gen, part, i);
+  }
+
+  async save(graph: BehaviourGraph, fastrp: IncrementalFastRP, offsets: ReadonlyMap<number, string>): Promise<boolean> {
+    const gen = String(Date.now());
+    const g = graph.snapshotChunks();
+    const f = splitChunks(fastrp.snapshot(), 8 * 1024 * 1024);
+    const p = this.redis.pipeline();
+    g.forEach((c, i) => p.set(this.chunkKey(gen, 'g', i), c));
+    f.forEach((c, i) => p.set(this.chunkKey(gen, 'f', i), c));
+    await p.exec();
+    const manifest: Manifest = { gen, offsets: Object.fromEntries(offsets), graphChunks: g.length, fastrpChunks: f.length, createdAt: Date.now(), nodes: graph.nodeCount };
+    const ok = (await this.redis.eval(COMMIT, 2, this.keys.key('graph', 'manifest'), this.leaseKey, JSON.stringify(manifest), this.instance, this.keys.key('graph', 'snap', ''))) as number;
+    return ok === 1;
+  }
+
+  /** The newest snapshot, or undefined when there is none (then the whole topic is replayed). */
+  async load(fastrpOptions: IncrementalFastRPOptions): Promise<{ graph: BehaviourGraph; fastrp: IncrementalFastRP; offsets: Map<number, string> } | undefined> {
+    const raw = await this.redis.get(this.keys.key('graph', 'manifest'));
+    if (!raw) return undefined;
+    const m = JSON.parse(raw) as Manifest;
+    const read = async (part: 'g' | 'f', n: number): Promise<Buffer[]> => {
+      const bufs = n === 0 ? [] : await this.redis.mgetBuffer(...Array.from({ length: n }, (_, i) => this.chunkKey(m.gen, part, i)));
+      if (bufs.some((b) => b === null)) throw new Error(`graph snapshot ${m.gen} is incomplete`);
+      return bufs as Buffer[];
+    };
+    const graph = BehaviourGraph.fromChunks(await read('g', m.graphChunks));
+    const fastrp = IncrementalFastRP.restore(graph, joinChunks(await read('f', m.fastrpChunks)), fastrpOptions);
+    return { graph, fastrp, offsets: new Map(Object.entries(m.offsets).map(([p, o]) => [Number(p), o])) };
+  }
+}

@@ -1,0 +1,22 @@
+import { commonEnv, env, parseEnv } from '@affinity/stream';
+
+export const recommenderEnv = {
+  ...commonEnv,
+  HTTP_PORT: env.int(8083, 0, 65535, 'the port for /healthz, /readyz and /metrics'),
+  REDIS_URL: env.string('redis://127.0.0.1:6379', 'a redis:// URL, e.g. redis://redis:6379'),
+  REDIS_PREFIX: env.string('affinity', 'the key prefix for recommendation state; the API must use the same'),
+  INDEX_REGISTRY_NAMESPACE: env.string('affinity:index', 'the shard registry prefix the indexers use'),
+  INDEX_SHARDS: env.int(6, 1, 1024, 'number of vector-index shards = partitions of products.enriched.v1'),
+  INDEX_TIMEOUT_MS: env.int(1000, 50, 60_000, 'milliseconds to wait for an index shard'),
+  RECS_K: env.int(20, 1, 200, 'items per list'),
+  RECS_THRESHOLD: env.number(0.5, 0.01, 0.99, 'the global relevance cut-off in (0,1); higher gives shorter, surer lists'),
+  RECS_MMR_LAMBDA: env.number(0.8, 0, 1, 'relevance vs diversity (1 = no diversification)'),
+  RECS_NEIGHBOUR_FANOUT: env.int(3, 0, 50, 'similar lists of a new product’s nearest neighbours refreshed with it'),
+  RECS_TRENDING_INTERVAL_MS: env.int(2000, 100, 3_600_000, 'milliseconds between trending list refreshes'),
+  RECS_TRENDING_HALF_LIFE_MS: env.int(6 * 3600 * 1000, 60_000, 90 * 24 * 3600 * 1000, 'half-life of trending scores in milliseconds'),
+  RECS_PARTITIONS_CONCURRENTLY: env.int(3, 1, 64, 'partitions handled in parallel by one instance'),
+};
+
+export function loadRecommenderConfig(source: NodeJS.ProcessEnv = process.env) {
+  return parseEnv(recommenderEnv, source);
+}

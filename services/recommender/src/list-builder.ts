@@ -1,0 +1,245 @@
+import type { RecKind, RecommendedItem } from '@affinity/contracts';
+import type { IndexRouter } from '@affinity/index-router';
+import {
+  INTERACTION_WEIGHT,
+  ScoreCalibrator,
+  cosine,
+  npmi,
+  lift,
+  userProfile,
+  zScore,
+  type Candidate,
+  type CandidateSignals,
+  type Ranker,
+} from '@affinity/recommend';
+import type { BehaviourTable } from './behaviour-table';
+import type { RecState, StoredItem } from './rec-state';
+
+export interface BuiltList {
+  kind: RecKind;
+  subjectId: string;
+  items: RecommendedItem[];
+  versions: Record<string, string>;
+  /** False when the content index answered for part of the catalog only. */
+  complete: boolean;
+}
+
+export interface ListBuilderOptions {
+  state: RecState;
+  router: IndexRouter;
+  behaviour: BehaviourTable;
+  ranker: Ranker;
+  /** Candidates fetched per source. @defaultValue 50 */
+  fanIn?: number;
+  /** Attributes that make a complement plausible when co-purchase data is thin. @defaultValue brand, size, collection */
+  complementAttributes?: readonly string[];
+}
+
+const AVAILABLE = ['in_stock', 'preorder'] as const;
+
+/**
+ * Gathers candidates for one list from every source (content index, behaviour table,
+ * co-purchase counts, user history, trending), attaches calibrated signals, and hands them
+ * to the {@link Ranker}. Stateless apart from the background samples used for calibration.
+ */
+export class ListBuilder {
+  private readonly calibrators = new Map<string, ScoreCalibrator>();
+  private readonly fanIn: number;
+  private readonly complementAttributes: readonly string[];
+
+  constructor(private readonly o: ListBuilderOptions) {
+    this.fanIn = o.fanIn ?? 50;
+    this.complementAttributes = o.complementAttributes ?? ['brand', 'size', 'collection'];
+  }
+
+  /** Refreshes the background sample of catalog content vectors used to calibrate cosines. */
+  async refreshCalibration(sampleSize = 512): Promise<void> {
+    // Reservoir sampling keeps the sample representative as the catalog grows.
+    const ids = await this.o.state.sampleItemIds(sampleSize);
+    const [items, vectors] = await Promise.all([this.o.state.items(ids), this.o.state.contentVectors(ids)]);
+    for (const [id, v] of vectors) {
+      const model = items.get(id)?.modelId;
+      if (model) this.offer(id, model, v);
+    }
+  }
+
+  /** Adds a fresh catalog vector to the calibration sample of its model. */
+  offer(productId: string, modelId: string, vector: Float32Array): void {
+    let c = this.calibrators.get(modelId);
+    if (!c) this.calibrators.set(modelId, (c = new ScoreCalibrator({ sampleSize: 512 })));
+    c.offer(productId, vector);
+  }
+
+  private versions(modelId: string | undefined): Record<string, string> {
+    return { ranker: this.o.ranker.version, embedding: modelId ?? 'none', behaviour: this.o.behaviour.modelId ?? 'none' };
+  }
+
+  private contentSignal(query: Float32Array, v: Float32Array | undefined, bg: ReturnType<ScoreCalibrator['background']>): CandidateSignals['content'] {
+    if (!v || !bg) return undefined;
+    const cos = cosine(query, v);
+    return { cos, z: zScore(cos, bg) };
+  }
+
+  private behaviourSignal(query: Float32Array | undefined, id: string): CandidateSignals['behaviour'] {
+    if (!query) return undefined;
+    const v = this.o.behaviour.vector(id);
+    const bg = this.o.behaviour.calibrator.background(query);
+    if (!v || !bg) return undefined;
+    const cos = cosine(query, v);
+    return { cos, z: zScore(cos, bg) };
+  }
+
+  private async coPurchaseSignals(productId: string): Promise<Map<string, NonNullable<CandidateSignals['copurchase']>>> {
+    const { rows, self, total } = await this.o.state.coPurchases(productId, this.fanIn);
+    const out = new Map<string, NonNullable<CandidateSignals['copurchase']>>();
+    for (const r of rows) {
+      const c = { both: r.both, x: self, y: r.other, total };
+      out.set(r.productId, { count: r.both, npmi: npmi(c), lift: lift(c) });
+    }
+    return out;
+  }
+
+  async similar(productId: string): Promise<BuiltList | undefined> {
+    const subject = (await this.o.state.items([productId])).get(productId);
+    const subjectVec = (await this.o.state.contentVectors([productId])).get(productId);
+    if (!subject || !subjectVec) return undefined;
+    const behaviourVec = this.o.behaviour.vector(productId);
+    const [content, copurchase] = await Promise.all([
+      this.o.router.search({ modelId: subject.modelId, vector: subjectVec, k: this.fanIn, exclude: [productId], filter: { availability: [...AVAILABLE] } }),
+      this.coPurchaseSignals(productId),
+    ]);
+    const ids = new Set<string>(content.hits.map((h) => h.id));
+    if (behaviourVec) for (const h of this.o.behaviour.search(behaviourVec, this.fanIn)) ids.add(h.id);
+    for (const id of copurchase.keys()) ids.add(id);
+    ids.delete(productId);
+    const bg = this.calibrators.get(subject.modelId)?.background(subjectVec, new Set([productId]));
+    const { items, vectors } = await this.load([...ids]);
+    const candidates: Candidate[] = [...ids].map((id) => ({
+      productId: id,
+      vector: vectors.get(id),
+      signals: { content: this.contentSignal(subjectVec, vectors.get(id), bg), behaviour: this.behaviourSignal(behaviourVec, id), copurchase: copurchase.get(id) },
+    }));
+    const ranked = this.o.ranker.rank({ kind: 'similar', subject: { ...subject, vector: subjectVec }, candidates, items });
+    return { kind: 'similar', subjectId: productId, items: ranked, versions: this.versions(subject.modelId), complete: content.complete };
+  }
+
+  async complementary(productId: string): Promise<BuiltList | undefined> {
+    const subject = (await this.o.state.items([productId])).get(productId);
+    if (!subject) return undefined;
+    const subjectVec = (await this.o.state.contentVectors([productId])).get(productId);
+    const behaviourVec = this.o.behaviour.vector(productId);
+    const copurchase = await this.coPurchaseSignals(productId);
+    const ids = new Set<string>(copurchase.keys());
+    // Thin co-purchase data: items sharing brand (and size, collection...) but of another kind.
+    const sameBrand = subject.brand ? await this.o.state.itemsOfBrand(subject.brand, this.fanIn) : [];
+    for (const id of sameBrand) ids.add(id);
+    ids.delete(productId);
+    const { items, vectors } = await this.load([...ids]);
+    const candidates: Candidate[] = [...ids].map((id) => ({
+      productId: id,
+      vector: vectors.get(id),
+      signals: {
+        copurchase: copurchase.get(id),
+        behaviour: this.behaviourSignal(behaviourVec, id),
+        attributes: { shared: this.sharedAttributes(subject, items.get(id)) },
+      },
+    }));
+    const ranked = this.o.ranker.rank({ kind: 'complementary', subject: { ...subject, vector: subjectVec }, candidates, items });
+    return { kind: 'complementary', subjectId: productId, items: ranked, versions: this.versions(subject.modelId), complete: true };
+  }
+
+  async personalized(userId: string): Promise<BuiltList> {
+    const [recent, purchased] = await Promise.all([this.o.state.recent(userId), this.o.state.purchased(userId)]);
+    const recentIds = [...new Set(recent.map((r) => r.productId))];
+    const { items: recentItems, vectors: recentVectors } = await this.load(recentIds);
+    const newest = recent.reduce((m, r) => Math.max(m, r.ts), 0);
+    const modelId = [...recentItems.values()][0]?.modelId;
+    const profile = userProfile(
+      recent.flatMap((r) => {
+        const v = recentVectors.get(r.productId);
+        return v && recentItems.get(r.productId)?.modelId === modelId ? [{ vector: v, weight: INTERACTION_WEIGHT[r.type], ts: r.ts }] : [];
+      }),
+      newest,
+    );
+    const userBehaviour = await this.o.state.behaviourVector('user', userId);
+    const ids = new Set<string>();
+    let complete = true;
+    if (profile && modelId) {
+      const res = await this.o.router.search({ modelId, vector: profile, k: this.fanIn, exclude: recentIds, filter: { availability: [...AVAILABLE] } });
+      complete = res.complete;
+      for (const h of res.hits) ids.add(h.id);
+    }
+    if (userBehaviour) for (const h of this.o.behaviour.search(userBehaviour, this.fanIn)) ids.add(h.id);
+    // Baskets: what goes with what they bought or put in the cart lately.
+    const anchors = recent.filter((r) => r.type === 'purchase' || r.type === 'add_to_cart').slice(0, 3);
+    const copurchase = new Map<string, NonNullable<CandidateSignals['copurchase']>>();
+    for (const a of anchors) {
+      for (const [id, s] of await this.coPurchaseSignals(a.productId)) {
+        const prev = copurchase.get(id);
+        if (!prev || s.npmi * s.count > prev.npmi * prev.count) copurchase.set(id, s);
+        ids.add(id);
+      }
+    }
+    // Cold start and a gentle popularity prior.
+    const trending = await this.o.state.trending(this.fanIn);
+    for (const t of trending) ids.add(t.productId);
+    const trendingById = new Map(trending.map((t) => [t.productId, t]));
+    const { items, vectors } = await this.load([...ids]);
+    const bg = profile && modelId ? this.calibrators.get(modelId)?.background(profile) : undefined;
+    const candidates: Candidate[] = [...ids].map((id) => {
+      const v = vectors.get(id);
+      const profileSignal = profile ? this.contentSignal(profile, v, bg) : undefined;
+      const t = trendingById.get(id);
+      return {
+        productId: id,
+        vector: v,
+        signals: {
+          profile: profileSignal && { ...profileSignal, anchor: v ? this.nearestTitle(v, recentItems, recentVectors) : undefined },
+          behaviour: this.behaviourSignal(userBehaviour, id),
+          copurchase: copurchase.get(id),
+          trending: t && { score: t.score, count: Math.round(t.score) },
+        },
+      };
+    });
+    const exclude = new Set([...purchased, ...recentIds]);
+    const ranked = this.o.ranker.rank({ kind: 'personalized', candidates, items, exclude });
+    return { kind: 'personalized', subjectId: userId, items: ranked, versions: this.versions(modelId), complete };
+  }
+
+  async trending(scope = 'global'): Promise<BuiltList> {
+    const top = await this.o.state.trending(this.fanIn * 2);
+    const { items, vectors } = await this.load(top.map((t) => t.productId));
+    const candidates: Candidate[] = top.map((t) => ({ productId: t.productId, vector: vectors.get(t.productId), signals: { trending: { score: t.score, count: Math.round(t.score) } } }));
+    const ranked = this.o.ranker.rank({ kind: 'trending', candidates, items });
+    return { kind: 'trending', subjectId: scope, items: ranked, versions: this.versions(undefined), complete: true };
+  }
+
+  private async load(ids: readonly string[]): Promise<{ items: Map<string, StoredItem>; vectors: Map<string, Float32Array> }> {
+    const [items, vectors] = await Promise.all([this.o.state.items(ids), this.o.state.contentVectors(ids)]);
+    return { items, vectors };
+  }
+
+  private nearestTitle(v: Float32Array, items: Map<string, StoredItem>, vectors: Map<string, Float32Array>): string | undefined {
+    let best: string | undefined;
+    let bestCos = -Infinity;
+    for (const [id, w] of vectors) {
+      const c = cosine(v, w);
+      if (c > bestCos) {
+        bestCos = c;
+        best = items.get(id)?.title;
+      }
+    }
+    return best;
+  }
+
+  private sharedAttributes(a: StoredItem, b: StoredItem | undefined): { name: string; value: string }[] {
+    if (!b) return [];
+    const out: { name: string; value: string }[] = [];
+    for (const name of this.complementAttributes) {
+      const va = name === 'brand' ? a.brand : a.attributes?.[name];
+      const vb = name === 'brand' ? b.brand : b.attributes?.[name];
+      if (va && vb && va.toLowerCase() === vb.toLowerCase()) out.push({ name, value: va });
+    }
+    return out;
+  }
+}

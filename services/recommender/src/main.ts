@@ -1,0 +1,94 @@
+/**
+ * The recommender (DESIGN.md "services/recommender"): listens to enriched products, behaviour
+ * embeddings and interactions; recomputes the lists each batch touched; publishes them to
+ * recs.v1 (compacted, key kind:subject) and writes the serving copies to Redis.
+ */
+import { decodeBehaviourEmbedding, decodeEnrichedEvent, decodeInteraction } from '@affinity/contracts';
+import { IndexRouter } from '@affinity/index-router';
+import { Ranker } from '@affinity/recommend';
+import { KeySpace, createRedis } from '@affinity/store';
+import { BatchConsumer, ServiceGroup, createWorkerKit, runService } from '@affinity/stream';
+import { Histogram } from 'prom-client';
+import { BehaviourTable } from './behaviour-table';
+import { loadRecommenderConfig } from './config';
+import { ListBuilder } from './list-builder';
+import { RecState } from './rec-state';
+import { Recommender } from './recommender';
+
+const config = loadRecommenderConfig();
+const kit = createWorkerKit('recommender', config);
+const { logger } = kit;
+const redis = createRedis({ url: config.REDIS_URL, name: `recommender:${config.INSTANCE_ID}`, onError: (err) => logger.debug({ err }, 'redis') });
+const state = new RecState(redis, { keys: new KeySpace(config.REDIS_PREFIX), trendingHalfLifeMs: config.RECS_TRENDING_HALF_LIFE_MS });
+const router = new IndexRouter({ redis, namespace: config.INDEX_REGISTRY_NAMESPACE, group: kit.group('indexer'), shardCount: config.INDEX_SHARDS, timeoutMs: config.INDEX_TIMEOUT_MS });
+const behaviour = new BehaviourTable(kit.kafka, kit.topic('behaviour'), `${kit.group('recommender-table')}-${config.INSTANCE_ID}`, logger);
+const ranker = new Ranker({ k: config.RECS_K, threshold: config.RECS_THRESHOLD, mmrLambda: config.RECS_MMR_LAMBDA });
+const builder = new ListBuilder({ state, router, behaviour, ranker });
+const latency = new Histogram({
+  name: 'affinity_recs_latency_seconds',
+  help: 'Kafka ingest time of the causing event to list published, per list kind',
+  labelNames: ['kind', 'stage'] as const,
+  buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+  registers: [kit.registry],
+});
+const recommender = new Recommender({ state, builder, behaviour, producer: kit.producer, recsTopic: kit.topic('recs'), logger, latency, neighbourFanout: config.RECS_NEIGHBOUR_FANOUT });
+
+const consumer = new BatchConsumer({
+  kafka: kit.kafka,
+  groupId: kit.group('recommender'),
+  inputs: {
+    enriched: { topic: kit.topic('enriched'), decode: decodeEnrichedEvent },
+    behaviour: { topic: kit.topic('behaviour'), decode: decodeBehaviourEmbedding },
+    interactions: { topic: kit.topic('interactions'), decode: decodeInteraction },
+  },
+  producer: kit.producer,
+  logger,
+  metrics: kit.metrics,
+  sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS,
+  partitionsConsumedConcurrently: config.RECS_PARTITIONS_CONCURRENTLY,
+  handler: async (batch) => {
+    switch (batch.input) {
+      case 'enriched':
+        return recommender.onEnriched(batch.events);
+      case 'behaviour':
+        return recommender.onBehaviour(batch.events);
+      case 'interactions':
+        return recommender.onInteractions(batch.events);
+    }
+  },
+});
+
+const timers: NodeJS.Timeout[] = [];
+const every = (ms: number, what: string, fn: () => Promise<unknown>): void => {
+  let running = false;
+  timers.push(
+    setInterval(() => {
+      if (running) return;
+      running = true;
+      fn()
+        .catch((err: unknown) => logger.warn({ err }, `${what} failed`))
+        .finally(() => (running = false));
+    }, ms),
+  );
+};
+
+const service = new ServiceGroup(
+  'recommender',
+  [
+    { name: 'producer', start: () => kit.producer.connect(), close: () => kit.producer.close() },
+    { name: 'redis', start: () => builder.refreshCalibration(), close: () => redis.disconnect() },
+    { name: 'behaviour-table', start: () => behaviour.start(), close: () => behaviour.close() },
+    {
+      name: 'timers',
+      start: async () => {
+        every(config.RECS_TRENDING_INTERVAL_MS, 'trending refresh', () => recommender.tickTrending());
+        every(60_000, 'calibration refresh', () => builder.refreshCalibration());
+      },
+      close: () => timers.forEach((t) => clearInterval(t)),
+    },
+    { name: 'consumer', start: () => consumer.start(), close: () => consumer.close(), healthy: () => consumer.state !== 'failed', ready: () => consumer.ready },
+  ],
+  logger,
+);
+
+await runService(service, { name: 'recommender', logger, registry: kit.registry, httpPort: config.HTTP_PORT, graceMs: config.SHUTDOWN_GRACE_MS });

@@ -1,0 +1,366 @@
+import { type EnrichedProduct, type Interaction, type RecKind, type RecommendationUpdate } from '@affinity/contracts';
+import { INTERACTION_WEIGHT, forwardDecayValue, type ItemInfo } from '@affinity/recommend';
+import type { KeySpace, Redis } from '@affinity/store';
+
+/** Float32 values as stored in Redis (little-endian, as the machine's own layout on x86/arm). */
+const vectorBytes = (v: Float32Array): Buffer => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+
+/** What the recommender stores per product (the serving copy of the enriched catalog). */
+export interface StoredItem extends ItemInfo {
+  price: number;
+  modelId: string;
+  updatedAt: number;
+  /** Kafka ingest time of the change that produced this version (latency accounting). */
+  sourceTs: number;
+}
+
+export interface RecentInteraction {
+  productId: string;
+  type: Interaction['type'];
+  ts: number;
+  eventId: string;
+}
+
+export interface CoPurchaseRow {
+  productId: string;
+  both: number;
+  other: number;
+}
+
+export interface RecStateOptions {
+  keys: KeySpace;
+  /** Half-life of trending scores. @defaultValue 6 h */
+  trendingHalfLifeMs?: number;
+  /** Interactions kept per user. @defaultValue 50 */
+  recentPerUser?: number;
+  /** Items per basket that form pairs (bounds the O(n²) of huge orders). @defaultValue 50 */
+  maxBasketItems?: number;
+  /** Dedupe window for event ids (seconds). @defaultValue 7 days */
+  dedupeTtlSeconds?: number;
+}
+
+// Upsert of an item, newest updatedAt wins. KEYS: item hash, content vector, all-items set,
+// brand set. ARGV: updatedAt, fields JSON, vector bytes, brand (or '').
+const UPSERT_ITEM = `
+local cur = tonumber(redis.call('HGET', KEYS[1], 'updatedAt') or '-1')
+local ts = tonumber(ARGV[1])
+if ts < cur then return 0 end
+local prev = redis.call('HGET', KEYS[1], 'json')
+redis.call('HSET', KEYS[1], 'updatedAt', ARGV[1], 'json', ARGV[2], 'deleted', '0')
+redis.call('SET', KEYS[2], ARGV[3])
+redis.call('SADD', KEYS[3], ARGV[5])
+if ARGV[4] ~= '' then redis.call('SADD', KEYS[4], ARGV[5]) end
+if prev then return 2 end
+return 1
+`;
+
+// Delete: keeps a tombstone (updatedAt) so a late, older upsert cannot resurrect the item.
+const DELETE_ITEM = `
+local cur = tonumber(redis.call('HGET', KEYS[1], 'updatedAt') or '-1')
+local ts = tonumber(ARGV[1])
+if ts < cur then return 0 end
+local prev = redis.call('HGET', KEYS[1], 'json')
+redis.call('HSET', KEYS[1], 'updatedAt', ARGV[1], 'deleted', '1')
+redis.call('HDEL', KEYS[1], 'json')
+redis.call('DEL', KEYS[2])
+redis.call('SREM', KEYS[3], ARGV[2])
+if prev then
+  local ok, item = pcall(cjson.decode, prev)
+  if ok and item.brand then redis.call('SREM', KEYS[4] .. string.lower(item.brand), ARGV[2]) end
+end
+return 1
+`;
+
+// One interaction, applied once per event id. KEYS: marker, recent list, purchased set,
+// trending zset, basket set, item-basket counts hash, total-baskets counter, co-purchase
+// prefix, trending epoch, trending clock. ARGV: ttl, recent JSON, recent cap, product, is
+// purchase, weight, ts, half-life ms, basket-forming (1/0), max basket items.
+//
+// Trending uses forward decay (Cormode et al., ICDE 2009): the score grows by
+// w·2^((ts − epoch)/halfLife), so older entries never need rewriting. When the exponent
+// gets large the whole set is rescaled and the epoch moved, inside this script, so every
+// instance always agrees on the epoch.
+const APPLY_INTERACTION = `
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', tonumber(ARGV[1])) then return -1 end
+redis.call('LPUSH', KEYS[2], ARGV[2])
+redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[3]) - 1)
+local product = ARGV[4]
+if ARGV[5] == '1' then redis.call('SADD', KEYS[3], product) end
+local ts = tonumber(ARGV[7])
+local hl = tonumber(ARGV[8])
+local epoch = tonumber(redis.call('GET', KEYS[9]) or '')
+if not epoch then epoch = ts; redis.call('SET', KEYS[9], ARGV[7]) end
+local exponent = (ts - epoch) / hl
+if exponent > 200 then
+  redis.call('ZUNIONSTORE', KEYS[4], 1, KEYS[4], 'WEIGHTS', tostring(2 ^ (-exponent)))
+  epoch = ts
+  exponent = 0
+  redis.call('SET', KEYS[9], ARGV[7])
+end
+redis.call('ZINCRBY', KEYS[4], tonumber(ARGV[6]) * 2 ^ exponent, product)
+local clock = tonumber(redis.call('GET', KEYS[10]) or '0')
+if ts > clock then redis.call('SET', KEYS[10], ARGV[7]) end
+if ARGV[9] ~= '1' then return 0 end
+if redis.call('SISMEMBER', KEYS[5], product) == 1 then return 0 end
+local members = redis.call('SMEMBERS', KEYS[5])
+if #members >= tonumber(ARGV[10]) then return 0 end
+if #members == 0 then redis.call('INCR', KEYS[7]) end
+for _, other in ipairs(members) do
+  redis.call('ZINCRBY', KEYS[8] .. product, 1, other)
+  redis.call('ZINCRBY', KEYS[8] .. other, 1, product)
+end
+redis.call('SADD', KEYS[5], product)
+redis.call('EXPIRE', KEYS[5], tonumber(ARGV[1]))
+redis.call('HINCRBY', KEYS[6], product, 1)
+return #members
+`;
+
+// Stores a list if it is newer than the stored one and maintains the reverse index
+// (item → lists containing it). KEYS: list key, reverse-index prefix. ARGV: generatedAt,
+// JSON, list id, new items..., '|', old items are read from the stored JSON.
+const PUT_LIST = `
+local cur = redis.call('GET', KEYS[1])
+local ts = tonumber(ARGV[1])
+local old = {}
+if cur then
+  local ok, v = pcall(cjson.decode, cur)
+  if ok then
+    if tonumber(v.generatedAt) > ts then return 0 end
+    for _, it in ipairs(v.items) do old[it.productId] = true end
+  end
+end
+redis.call('SET', KEYS[1], ARGV[2])
+local new = {}
+for i = 4, #ARGV do new[ARGV[i]] = true; redis.call('SADD', KEYS[2] .. ARGV[i], ARGV[3]) end
+for id, _ in pairs(old) do if not new[id] then redis.call('SREM', KEYS[2] .. id, ARGV[3]) end end
+return 1
+`;
+
+const DROP_LIST = `
+local cur = redis.call('GET', KEYS[1])
+if not cur then return 0 end
+local ok, v = pcall(cjson.decode, cur)
+if ok then for _, it in ipairs(v.items) do redis.call('SREM', KEYS[2] .. it.productId, ARGV[1]) end end
+redis.call('DEL', KEYS[1])
+return 1
+`;
+
+/**
+ * Everything the recommender keeps in Redis: the serving copy of the catalog and its content
+ * vectors, behaviour vectors, per-user history, co-purchase counts, trending scores, the
+ * published lists and the reverse index item → lists. Writes that come from events are
+ * atomic Lua scripts with the event's dedupe marker, so replays never double count.
+ */
+export class RecState {
+  readonly keys: KeySpace;
+  private readonly halfLife: number;
+  private readonly recentCap: number;
+  private readonly maxBasket: number;
+  private readonly ttl: number;
+
+  constructor(
+    readonly redis: Redis,
+    options: RecStateOptions,
+  ) {
+    this.keys = options.keys;
+    this.halfLife = options.trendingHalfLifeMs ?? 6 * 3600 * 1000;
+    this.recentCap = options.recentPerUser ?? 50;
+    this.maxBasket = options.maxBasketItems ?? 50;
+    this.ttl = options.dedupeTtlSeconds ?? 7 * 24 * 3600;
+  }
+
+  private itemKey = (id: string) => this.keys.key('item', id);
+  private contentKey = (id: string) => this.keys.key('vec', 'content', id);
+  private behaviourKey = (kind: 'item' | 'user', id: string) => this.keys.key('vec', 'behaviour', kind, id);
+  listKey = (kind: RecKind, subject: string) => this.keys.key('recs', kind, subject);
+
+  /** Returns 0 (older, ignored), 1 (new item) or 2 (update). */
+  async upsertItem(e: EnrichedProduct, sourceTs: number): Promise<number> {
+    const p = e.product;
+    const item: StoredItem = {
+      productId: e.productId,
+      title: p.title,
+      brand: p.brand ?? e.attributes.find((a) => a.name === 'brand' && a.confidence >= 0.8)?.value,
+      categoryPath: p.categoryPath,
+      availability: p.availability,
+      attributes: Object.fromEntries([...e.attributes.filter((a) => a.confidence >= 0.5).map((a) => [a.name, a.value] as const), ...Object.entries(p.attributes ?? {})]),
+      price: p.price,
+      modelId: e.embedding.modelId,
+      updatedAt: p.updatedAt,
+      sourceTs,
+    };
+    const brand = item.brand?.toLowerCase() ?? '';
+    return (await this.redis.eval(
+      UPSERT_ITEM,
+      4,
+      this.itemKey(e.productId),
+      this.contentKey(e.productId),
+      this.keys.key('items'),
+      this.keys.key('brand', brand),
+      String(p.updatedAt),
+      JSON.stringify(item),
+      vectorBytes(e.embedding.vector),
+      brand,
+      e.productId,
+    )) as number;
+  }
+
+  async deleteItem(productId: string, updatedAt: number): Promise<boolean> {
+    const r = (await this.redis.eval(DELETE_ITEM, 4, this.itemKey(productId), this.contentKey(productId), this.keys.key('items'), this.keys.key('brand', ''), String(updatedAt), productId)) as number;
+    return r === 1;
+  }
+
+  async items(ids: readonly string[]): Promise<Map<string, StoredItem>> {
+    const out = new Map<string, StoredItem>();
+    if (ids.length === 0) return out;
+    const p = this.redis.pipeline();
+    for (const id of ids) p.hget(this.itemKey(id), 'json');
+    const res = (await p.exec()) ?? [];
+    res.forEach(([, v], i) => {
+      if (typeof v === 'string') out.set(ids[i]!, JSON.parse(v) as StoredItem);
+    });
+    return out;
+  }
+
+  async contentVectors(ids: readonly string[]): Promise<Map<string, Float32Array>> {
+    return this.vectors(ids.map((id) => [id, this.contentKey(id)]));
+  }
+
+  async behaviourVector(kind: 'item' | 'user', id: string): Promise<Float32Array | undefined> {
+    return (await this.vectors([[id, this.behaviourKey(kind, id)]])).get(id);
+  }
+
+  async setBehaviourVector(kind: 'item' | 'user', id: string, v: Float32Array): Promise<void> {
+    await this.redis.set(this.behaviourKey(kind, id), vectorBytes(v));
+  }
+
+  private async vectors(pairs: readonly (readonly [string, string])[]): Promise<Map<string, Float32Array>> {
+    const out = new Map<string, Float32Array>();
+    if (pairs.length === 0) return out;
+    const bufs = await this.redis.mgetBuffer(...pairs.map(([, k]) => k));
+    bufs.forEach((b, i) => {
+      if (b && b.length > 0 && b.length % 4 === 0) out.set(pairs[i]![0], new Float32Array(new Uint8Array(b).buffer));
+    });
+    return out;
+  }
+
+  /** Random catalog ids (background sample for score calibration). */
+  async sampleItemIds(n: number): Promise<string[]> {
+    return (await this.redis.srandmember(this.keys.key('items'), n)) as string[];
+  }
+
+  async itemsOfBrand(brand: string, n: number): Promise<string[]> {
+    return (await this.redis.srandmember(this.keys.key('brand', brand.toLowerCase()), n)) as string[];
+  }
+
+  /**
+   * Applies an interaction once: user history, purchases, trending score and, for purchases
+   * and add-to-cart, the basket's co-occurrence counts. Returns false for a replay.
+   */
+  async applyInteraction(e: Interaction): Promise<boolean> {
+    const basket = e.orderId ?? e.sessionId;
+    const formsBasket = e.type === 'purchase' || e.type === 'add_to_cart';
+    const recent: RecentInteraction = { productId: e.productId, type: e.type, ts: e.ts, eventId: e.eventId };
+    const r = (await this.redis.eval(
+      APPLY_INTERACTION,
+      10,
+      this.keys.key('seen', 'interaction', e.eventId),
+      this.keys.key('user', e.userId, 'recent'),
+      this.keys.key('user', e.userId, 'purchased'),
+      this.keys.key('trending', 'global'),
+      this.keys.key('basket', basket),
+      this.keys.key('basket-count'),
+      this.keys.key('baskets-total'),
+      this.keys.key('cop', ''),
+      this.keys.key('trending', 'epoch'),
+      this.keys.key('trending', 'clock'),
+      String(this.ttl),
+      JSON.stringify(recent),
+      String(this.recentCap),
+      e.productId,
+      e.type === 'purchase' ? '1' : '0',
+      String(INTERACTION_WEIGHT[e.type]),
+      String(e.ts),
+      String(this.halfLife),
+      formsBasket ? '1' : '0',
+      String(this.maxBasket),
+    )) as number;
+    return r !== -1;
+  }
+
+  async recent(userId: string): Promise<RecentInteraction[]> {
+    const raw = await this.redis.lrange(this.keys.key('user', userId, 'recent'), 0, this.recentCap - 1);
+    return raw.map((s) => JSON.parse(s) as RecentInteraction);
+  }
+
+  async purchased(userId: string): Promise<Set<string>> {
+    return new Set(await this.redis.smembers(this.keys.key('user', userId, 'purchased')));
+  }
+
+  /** Items bought together with `productId`, with the counts needed for lift/NPMI. */
+  async coPurchases(productId: string, n: number): Promise<{ rows: CoPurchaseRow[]; self: number; total: number }> {
+    const flat = await this.redis.zrevrange(this.keys.key('cop', productId), 0, n - 1, 'WITHSCORES');
+    const ids: string[] = [];
+    const both: number[] = [];
+    for (let i = 0; i < flat.length; i += 2) {
+      ids.push(flat[i]!);
+      both.push(Number(flat[i + 1]));
+    }
+    const counts = await this.redis.hmget(this.keys.key('basket-count'), productId, ...ids);
+    const total = Number((await this.redis.get(this.keys.key('baskets-total'))) ?? 0);
+    return {
+      rows: ids.map((id, i) => ({ productId: id, both: both[i]!, other: Number(counts[i + 1] ?? 0) })),
+      self: Number(counts[0] ?? 0),
+      total,
+    };
+  }
+
+  /**
+   * Top trending items with decayed scores in "weighted interactions" units, as of the newest
+   * interaction seen (event time: a replay of last year's log trends as it did then).
+   */
+  async trending(n: number): Promise<{ productId: string; score: number }[]> {
+    const [epochRaw, clockRaw] = await this.redis.mget(this.keys.key('trending', 'epoch'), this.keys.key('trending', 'clock'));
+    if (epochRaw === null || clockRaw === null) return [];
+    const flat = await this.redis.zrevrange(this.keys.key('trending', 'global'), 0, n - 1, 'WITHSCORES');
+    const out: { productId: string; score: number }[] = [];
+    for (let i = 0; i < flat.length; i += 2) out.push({ productId: flat[i]!, score: forwardDecayValue(Number(flat[i + 1]), Number(clockRaw), Number(epochRaw), this.halfLife) });
+    return out;
+  }
+
+  /** Removes deleted items from the trending set. */
+  async dropTrending(productId: string): Promise<void> {
+    await this.redis.zrem(this.keys.key('trending', 'global'), productId);
+  }
+
+  /** Stores a list if newer than the stored one; maintains the reverse index. */
+  async putList(update: RecommendationUpdate): Promise<boolean> {
+    const listId = `${update.kind}:${update.subjectId}`;
+    const r = (await this.redis.eval(
+      PUT_LIST,
+      2,
+      this.listKey(update.kind, update.subjectId),
+      this.keys.key('inlists', ''),
+      String(update.generatedAt),
+      JSON.stringify(update),
+      listId,
+      ...update.items.map((i) => i.productId),
+    )) as number;
+    return r === 1;
+  }
+
+  async getList(kind: RecKind, subject: string): Promise<RecommendationUpdate | undefined> {
+    const s = await this.redis.get(this.listKey(kind, subject));
+    return s ? (JSON.parse(s) as RecommendationUpdate) : undefined;
+  }
+
+  async dropList(kind: RecKind, subject: string): Promise<boolean> {
+    return ((await this.redis.eval(DROP_LIST, 2, this.listKey(kind, subject), this.keys.key('inlists', ''), `${kind}:${subject}`)) as number) === 1;
+  }
+
+  /** Lists (as `kind:subject`) that currently contain the item. */
+  async listsContaining(productId: string): Promise<string[]> {
+    return this.redis.smembers(this.keys.key('inlists', productId));
+  }
+}
+
