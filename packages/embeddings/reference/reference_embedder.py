@@ -52,7 +52,9 @@ class ReferenceEmbedder:
         self.inputs = {i.name for i in self.session.get_inputs()}
 
     def embed_batch(self, texts):
-        encs = self.tokenizer.encode_batch(texts)
+        return self.embed_encodings(self.tokenizer.encode_batch(texts))
+
+    def embed_encodings(self, encs):
         length = max(len(e.ids) for e in encs)
         ids = np.zeros((len(encs), length), dtype=np.int64)
         mask = np.zeros((len(encs), length), dtype=np.int64)

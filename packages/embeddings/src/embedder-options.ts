@@ -67,6 +67,23 @@ export interface EmbedderOptions {
    * @defaultValue `"sequential"`
    */
   executionMode?: 'sequential' | 'parallel';
+  /**
+   * Called after every onnxruntime run with its size and wall time (tensor building, the run
+   * and pooling; tokenizing happens before), e.g. to feed a latency histogram.
+   * @defaultValue none
+   */
+  onBatch?: (batch: BatchInfo) => void;
+}
+
+/** What one onnxruntime run did. */
+export interface BatchInfo {
+  texts: number;
+  /** Real tokens, [CLS] and [SEP] included. */
+  tokens: number;
+  /** texts × the longest text's length. */
+  paddedTokens: number;
+  /** Wall time in milliseconds. */
+  ms: number;
 }
 
 const Schema = z
@@ -83,6 +100,7 @@ const Schema = z
     interOpNumThreads: z.number().int().min(0).default(0),
     graphOptimizationLevel: z.enum(['disabled', 'basic', 'extended', 'all']).default('all'),
     executionMode: z.enum(['sequential', 'parallel']).default('sequential'),
+    onBatch: z.custom<(batch: BatchInfo) => void>((v) => typeof v === 'function', 'a function').optional(),
   })
   .strict();
 

@@ -160,6 +160,7 @@ export class Embedder {
   }
 
   private async runBatch(encodings: readonly Int32Array[], rows: Int32Array, out: Float32Array): Promise<void> {
+    const started = performance.now();
     const b = rows.length;
     const lengths = new Int32Array(b);
     let padded = 0;
@@ -200,5 +201,6 @@ export class Embedder {
     this.totals.texts += b;
     this.totals.tokens += tokens;
     this.totals.paddedTokens += b * padded;
+    this.options.onBatch?.({ texts: b, tokens, paddedTokens: b * padded, ms: performance.now() - started });
   }
 }

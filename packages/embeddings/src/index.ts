@@ -1,7 +1,7 @@
 export { Embedder } from './embedder';
 export type { EmbedderState, EmbedderStats } from './embedder';
 export { compileEmbedderOptions } from './embedder-options';
-export type { CompiledEmbedderOptions, EmbedderOptions } from './embedder-options';
+export type { BatchInfo, CompiledEmbedderOptions, EmbedderOptions } from './embedder-options';
 export { WordPieceTokenizer } from './wordpiece-tokenizer';
 export type { WordPieceTokenizerOptions } from './wordpiece-tokenizer';
 export { DEFAULT_MODEL_ID, MODEL_REGISTRY, affinityCacheDir, getModelSpec, listModels, modelDir } from './model-registry';
