@@ -15,5 +15,22 @@ export type { LabelledProduct, LearnVocabularyOptions } from './learn-vocabulary
 export { PATTERN_KINDS, findPatterns, formatNumber, parseNumber } from './patterns';
 export type { PatternKind, PatternMatch } from './patterns';
 export { SerializedVocabulary, VOCABULARY_FORMAT_VERSION, Vocabulary } from './vocabulary';
-export { crossValidate, emptyCounts, scoreExactMatch, scores, stratifiedFolds } from './evaluation';
-export type { CrossValidationOptions, EvaluationReport, ExactMatchCounts, GoldExample, Prediction, Protocol, Scores } from './evaluation';
+export {
+  crossValidate,
+  emptyCounts,
+  evaluateCrossValidated,
+  parseExtractGptJsonl,
+  scoreExactMatch,
+  scores,
+  stratifiedFolds,
+} from './evaluation';
+export type {
+  CrossValidatedEvaluation,
+  CrossValidationOptions,
+  EvaluationReport,
+  ExactMatchCounts,
+  GoldExample,
+  Prediction,
+  Protocol,
+  Scores,
+} from './evaluation';

@@ -21,15 +21,20 @@ export interface LabelledProduct {
 export interface LearnVocabularyOptions {
   /** Category schemas. @defaultValue the bundled schemas (`loadCategorySchemas()`) */
   schemas?: readonly CategorySchema[];
-  /** Passes of SGD over the labelled titles. @defaultValue 8 */
+  /** Passes of SGD over the labelled titles. @defaultValue 6 */
   epochs?: number;
-  /** Initial SGD step size (decays linearly to a tenth). @defaultValue 0.08 */
+  /** Initial SGD step size (decays linearly to a tenth). @defaultValue 0.1 */
   learningRate?: number;
   /** log2 of the number of hashed tagger weights (2^20 floats = 4 MiB). @defaultValue 20 */
   hashBits?: number;
   /** Seed of the training shuffle, so the same catalog gives the same vocabulary. @defaultValue 1 */
   seed?: number;
+  /** Train the CRF tagger; without it extraction uses lookups, patterns and leading n-grams only. @defaultValue true */
+  tagger?: boolean;
 }
+
+const DEFAULT_EPOCHS = 6;
+const DEFAULT_LEARNING_RATE = 0.1;
 
 interface Prepared {
   key: string;
@@ -39,6 +44,7 @@ interface Prepared {
   /** [attr, token start, token end, char start, char end] */
   spans: [string, number, number, number, number][];
   labels: Set<string>;
+  tokenAttrs: Set<string>;
 }
 
 /** First occurrence of `value` in `title` that is token-aligned and overlaps nothing taken; case-sensitive first. */
@@ -90,6 +96,7 @@ export function learnVocabulary(products: Iterable<LabelledProduct>, options: Le
       .sort((a, b) => b[1].length - a[1].length);
     const spans: Prepared['spans'] = [];
     const labels = new Set<string>();
+    const tokenAttrs = new Set<string>();
     for (const [attr, value] of entries) {
       const r = locate(title, tokens, value, taken);
       if (r === undefined) {
@@ -109,9 +116,15 @@ export function learnVocabulary(products: Iterable<LabelledProduct>, options: Le
       vocab.addLabel(k, attr, title.slice(start, end));
       global.addLabel(k, attr, title.slice(start, end));
       labels.add(`${attr}\u0000${k}`);
+      for (let i = r[0]; i < r[1]; i++) {
+        const ta = `${attr}\u0000${(tokens[i] as Token).lower}`;
+        if (tokenAttrs.has(ta)) continue;
+        tokenAttrs.add(ta);
+        vocab.addTokenAttr((tokens[i] as Token).lower, attr);
+      }
       spans.push([attr, r[0], r[1], start, end]);
     }
-    prepared.push({ key, schema, title, tokens, spans, labels });
+    prepared.push({ key, schema, title, tokens, spans, labels, tokenAttrs });
   }
 
   // Second pass: how often each known form occurs at all, and how reliable patterns and leading n-grams are.
@@ -150,12 +163,12 @@ export function learnVocabulary(products: Iterable<LabelledProduct>, options: Le
 
   const labelled = prepared.filter((r) => r.spans.length > 0);
   let tagger: LinearChainCrf | undefined;
-  if (labelled.length > 0) {
+  if (labelled.length > 0 && options.tagger !== false) {
     const attrIndex = new Map(attributes.map((a, i) => [a, i]));
     const seqs: CrfSequence[] = labelled.map((r) => {
       const vocab = categories.get(r.key) as CategoryVocab;
       const a = analyseTitle(r.title, vocab, global);
-      const feats = hashFeatures(featureStrings(a, r.key, vocab, { labels: r.labels }));
+      const feats = hashFeatures(featureStrings(a, r.key, vocab, { labels: r.labels, tokenAttrs: r.tokenAttrs }));
       const allowed = allowedTags(attrIndex, r.schema, vocab);
       const goldTags = new Int32Array(r.tokens.length);
       for (const [attr, s, e] of r.spans) {
@@ -168,8 +181,8 @@ export function learnVocabulary(products: Iterable<LabelledProduct>, options: Le
     });
     tagger = new LinearChainCrf(attributes.length * 2 + 1, options.hashBits ?? 20);
     tagger.train(seqs, {
-      epochs: options.epochs ?? 8,
-      learningRate: options.learningRate ?? 0.08,
+      epochs: options.epochs ?? DEFAULT_EPOCHS,
+      learningRate: options.learningRate ?? DEFAULT_LEARNING_RATE,
       seed: options.seed ?? 1,
     });
   }

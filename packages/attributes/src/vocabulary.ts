@@ -17,6 +17,8 @@ const Stats = z.object({
   attrs: z.array(z.tuple([z.string(), z.number().int()])),
   /** [lower-cased token, titles containing it] */
   df: z.array(z.tuple([z.string(), z.number().int()])),
+  /** [lower-cased token, attribute, titles where the token was inside that attribute's value] */
+  tokenAttrs: z.array(z.tuple([z.string(), z.string(), z.number().int()])),
 });
 type Stats = z.output<typeof Stats>;
 
@@ -63,6 +65,7 @@ function statsToJson(v: CategoryVocab): Stats {
     }),
     attrs: [...v.labelCounts],
     df: [...v.df],
+    tokenAttrs: [...v.tokenAttrs].flatMap(([t, m]) => [...m].map(([a, n]) => [t, a, n] as [string, string, number])),
   };
 }
 
@@ -81,6 +84,7 @@ function statsFromJson(s: Stats): CategoryVocab {
     v.labelCounts.set(a, n);
   }
   for (const [w, n] of s.df) v.df.set(w, n);
+  for (const [t, a, n] of s.tokenAttrs) v.addTokenAttr(t, a, n);
   return v;
 }
 

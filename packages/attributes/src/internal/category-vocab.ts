@@ -28,6 +28,18 @@ export class CategoryVocab {
   /** Lower-cased token → titles containing it; rare words near the start are brands and model names. */
   readonly df = new Map<string, number>();
 
+  /** Lower-cased token → attribute → titles where the token was inside that attribute's value. */
+  readonly tokenAttrs = new Map<string, Map<string, number>>();
+
+  addTokenAttr(token: string, attr: string, n = 1): void {
+    let m = this.tokenAttrs.get(token);
+    if (m === undefined) {
+      m = new Map();
+      this.tokenAttrs.set(token, m);
+    }
+    m.set(attr, (m.get(attr) ?? 0) + n);
+  }
+
   addDocument(tokens: readonly Token[]): void {
     for (const w of new Set(tokens.map((t) => t.lower))) this.df.set(w, (this.df.get(w) ?? 0) + 1);
   }

@@ -23,6 +23,8 @@ export interface TitleAnalysis {
 export interface OwnContribution {
   /** `${attr}\u0000${key}` of the title's labelled values. */
   labels: Set<string>;
+  /** `${attr}\u0000${token}` of the tokens inside the title's labelled values. */
+  tokenAttrs: Set<string>;
 }
 
 export function analyseTitle(text: string, vocab: CategoryVocab | undefined, global: CategoryVocab | undefined): TitleAnalysis {
@@ -55,7 +57,6 @@ function shape(t: string): string {
   return s;
 }
 
-const CONJOIN_ALL = process.env.CONJOIN_ALL === '1';
 // Conjoining every feature with the category doubles the cost; these are the ones whose meaning
 // differs most between categories (which word, where, which gazetteer).
 const CONJOINED = /^(?:b|w=|w-1=|w\+1=|pos=|seg=|g:|ld:|p:|df=[^|]*$)/;
@@ -106,9 +107,9 @@ function addGazetteer(
 }
 
 /**
- * Feature strings per token. Every feature is emitted twice, plain and conjoined with the category,
- * so categories share what generalizes (brands open titles everywhere) and keep what doesn't
- * (Daumé III, "Frustratingly Easy Domain Adaptation", ACL 2007).
+ * Feature strings per token. Features are emitted plain and, for the templates in `CONJOINED`, also
+ * conjoined with the category, so categories share what generalizes (brands open titles everywhere)
+ * and keep what doesn't (Daumé III, "Frustratingly Easy Domain Adaptation", ACL 2007).
  */
 export function featureStrings(
   a: TitleAnalysis,
@@ -155,6 +156,14 @@ export function featureStrings(
     if (vocab !== undefined && t.kind !== 'punct') {
       const df = dfBucket((vocab.df.get(t.lower) ?? 0) - (own !== undefined ? 1 : 0));
       f.push(`df=${df}`, `df=${df}|${Math.min(i, 4)}`, `df=${df}|${dfBucket((vocab.df.get(w(i - 1)) ?? 0) - (own !== undefined && i > 0 ? 1 : 0))}`);
+      const ta = vocab.tokenAttrs.get(t.lower);
+      if (ta !== undefined) {
+        const docs = (vocab.df.get(t.lower) ?? 0) - (own !== undefined ? 1 : 0);
+        for (const [attr, n0] of ta) {
+          const n = n0 - (own?.tokenAttrs.has(`${attr}\u0000${t.lower}`) === true ? 1 : 0);
+          if (n > 0) f.push(`ta=${attr}:${lpBucket(n / Math.max(docs, n))}`);
+        }
+      }
     }
   }
   a.patterns.forEach((p, j) => {
@@ -177,7 +186,7 @@ export function featureStrings(
     const n = f.length;
     for (let j = 0; j < n; j++) {
       const x = f[j] as string;
-      if (CONJOIN_ALL || CONJOINED.test(x)) f.push(prefix + x);
+      if (CONJOINED.test(x)) f.push(prefix + x);
     }
   }
   return feats;
