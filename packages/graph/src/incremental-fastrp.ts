@@ -66,6 +66,12 @@ export interface FullRecomputeResult {
   replayedEdges: number;
 }
 
+/**
+ * When a row shrinks below this fraction of its old norm, its neighbours are recomputed
+ * (pulled) instead of patched: patching would lose log2(1/fraction) of float32's 24 bits.
+ */
+const PULL_BELOW = 1e-3;
+
 /** The embedding state that a full recompute replaces as a whole. */
 interface State {
   n: number;
@@ -362,10 +368,22 @@ export class IncrementalFastRP {
     const tol = this.inc.propagationTolerance;
     const budget = this.inc.maxTouchedPerEdge * Math.max(1, src.length);
 
-    // Endpoints: their rows of A (and of L) change. Keep their old degrees.
+    // Endpoints: their rows of A (and of L) change. Keep their old degrees, and the weight
+    // increments per pair so pushes can use the old weights (see below).
     const oldDeg = new Map<number, number>();
+    const incr = new Map<number, Map<number, number>>();
+    const addIncr = (a: number, b: number, dw: number): void => {
+      let m = incr.get(a);
+      if (m === undefined) incr.set(a, (m = new Map()));
+      m.set(b, (m.get(b) ?? 0) + dw);
+    };
     for (let e = 0; e < src.length; e++) {
-      for (const x of [src[e]!, dst[e]!]) if (!oldDeg.has(x)) oldDeg.set(x, s.deg[x]!);
+      const u = src[e]!;
+      const v = dst[e]!;
+      if (!oldDeg.has(u)) oldDeg.set(u, s.deg[u]!);
+      if (!oldDeg.has(v)) oldDeg.set(v, s.deg[v]!);
+      addIncr(u, v, w[e]!);
+      if (u !== v) addIncr(v, u, w[e]!);
     }
     for (let e = 0; e < src.length; e++) {
       s.deg[src[e]!]! += w[e]!;
@@ -377,7 +395,6 @@ export class IncrementalFastRP {
     let touchedRows = 0;
     let droppedPushes = 0;
     const rowR = new Float32Array(d);
-    const oldRow = new Float32Array(d);
     let frontier = this.frontier;
     let next = this.next;
     frontier.clear();
@@ -392,71 +409,97 @@ export class IncrementalFastRP {
       frontier.data.set(rowR, off);
     }
 
+    const { rowPtr, cols, vals, head, dDst, dVal, dNext, baseRows } = csr;
+    const pull = new Set<number>();
     for (let i = 1; i <= k; i++) {
       next.clear();
       const prev = i === 1 ? undefined : s.iter[i - 2]!;
       const cur = s.iter[i - 1]!;
-      const oldPrevRow = (x: number): Float32Array => {
-        if (prev === undefined) {
-          initialRow(this.kernel, x, oldRow, 0, degreeScale(dOld(x), beta));
-          return oldRow;
-        }
-        const f = frontier.offset(x);
-        for (let c = 0; c < d; c++) oldRow[c] = prev[x * d + c]! - (f >= 0 ? frontier.data[f + c]! : 0);
-        return oldRow;
-      };
-      // Edge term: ΔS·Xᵢ₋₁(old), always applied (O(edges·d)).
+      // Written as ΔUᵢ = S·δXᵢ₋₁ + ΔS·Xᵢ₋₁(new) rather than S'·δ + ΔS·X(old): the same in exact
+      // arithmetic, but when a node's degree jumps (a lazy-decay rebase makes old weights
+      // tiny) δ and X(old) are huge and would cancel catastrophically in float32.
       for (let e = 0; e < src.length; e++) {
         const u = src[e]!;
         const v = dst[e]!;
         const we = w[e]!;
-        let r = oldPrevRow(v);
-        let off = next.row(u);
-        for (let c = 0; c < d; c++) next.data[off + c]! += we * r[c]!;
-        if (u !== v) {
-          r = oldPrevRow(u);
-          off = next.row(v);
-          for (let c = 0; c < d; c++) next.data[off + c]! += we * r[c]!;
+        for (const [x, y] of u === v ? [[u, v]] : [[u, v], [v, u]]) {
+          let r: Float32Array;
+          let ro: number;
+          if (prev === undefined) {
+            initialRow(this.kernel, y!, rowR, 0, degreeScale(s.deg[y!]!, beta));
+            r = rowR;
+            ro = 0;
+          } else {
+            r = prev;
+            ro = y! * d;
+          }
+          const off = next.row(x!);
+          const nd = next.data;
+          for (let c = 0; c < d; c++) nd[off + c]! += we * r[ro + c]!;
         }
       }
-      // Push term: S'·δXᵢ₋₁, largest relative changes first, within the budget.
+      // Push term S·δXᵢ₋₁ (old weights), largest relative changes first, within the budget.
       const order = frontier.nodes.map((x) => {
         const f = frontier.offset(x);
         let dn = 0;
         let xn = 0;
+        let on = 0;
         for (let c = 0; c < d; c++) {
           const dv = frontier.data[f + c]!;
           dn += dv * dv;
           const xv = prev === undefined ? 0 : prev[x * d + c]!;
           xn += xv * xv;
+          on += (xv - dv) * (xv - dv);
         }
-        // At level 1, X₀ is regenerated on demand: compare δ with the new L·R row.
-        if (prev === undefined) xn = dn + 1e-30 + Math.pow(degreeScale(s.deg[x]!, beta), 2) * d;
-        return { x, rho: xn > 0 ? Math.sqrt(dn / xn) : dn > 0 ? Infinity : 0 };
+        if (prev === undefined) {
+          // X₀ = d^β·R is regenerated on demand: its norms follow from the degree scales.
+          const b = degreeScale(s.deg[x]!, beta);
+          const a = degreeScale(dOld(x), beta);
+          xn = b * b * d;
+          on = a * a * d;
+        }
+        return { x, rho: xn > 0 ? Math.sqrt(dn / xn) : dn > 0 ? Infinity : 0, shrank: xn < PULL_BELOW * PULL_BELOW * on };
       });
       order.sort((p, q) => q.rho - p.rho);
-      for (const { x: j, rho } of order) {
+      for (const { x: j, rho, shrank } of order) {
         if (rho === 0) continue;
         const len = csr.rowLength(j);
         if (rho < tol || next.size + len > budget) {
           droppedPushes++;
-          this.driftSum += rho * this.neighbourShare(j, s) * this.levelWeight[i]!;
+          this.driftSum += Math.min(rho, 1) * this.neighbourShare(j, s) * this.levelWeight[i]!;
+          continue;
+        }
+        if (shrank) {
+          // X[j] shrank by orders of magnitude: adding δ would subtract nearly equal float32 numbers in the
+          // neighbours' sums. Recompute those rows from scratch instead (exact, O(deg·d)).
+          if (j < baseRows) for (let p = rowPtr[j]!, end = rowPtr[j + 1]!; p < end; p++) pull.add(cols[p]!);
+          for (let e = head[j]!; e >= 0; e = dNext[e]!) pull.add(dDst[e]!);
           continue;
         }
         const f = frontier.offset(j);
         const fd = frontier.data;
-        csr.forEachNeighbor(j, (x, sw) => {
+        const inc = incr.get(j);
+        const pushTo = (x: number, sw: number): void => {
+          const old = inc === undefined ? sw : sw - (inc.get(x) ?? 0);
+          if (old <= 0) return;
           const off = next.row(x);
           const nd = next.data;
-          for (let c = 0; c < d; c++) nd[off + c]! += sw * fd[f + c]!;
-        });
+          for (let c = 0; c < d; c++) nd[off + c]! += old * fd[f + c]!;
+        };
+        if (j < baseRows) for (let p = rowPtr[j]!, end = rowPtr[j + 1]!; p < end; p++) pushTo(cols[p]!, vals[p]!);
+        for (let e = head[j]!; e >= 0; e = dNext[e]!) pushTo(dDst[e]!, dVal[e]!);
       }
       // New rows: Nᵢ' = (D·Nᵢ + ΔUᵢ) / D'. Endpoints rescale even without a push.
       for (const x of oldDeg.keys()) next.row(x);
+      for (const x of pull) {
+        const off = next.row(x);
+        this.pullRow(s, x, prev, next.data, off);
+      }
       const nd = next.data;
       for (const x of next.nodes) {
         const off = next.offset(x);
-        const d0 = dOld(x);
+        const pulled = pull.has(x);
+        const d0 = pulled ? 0 : dOld(x);
         const d1 = s.deg[x]!;
         const inv = d1 > 0 ? 1 / d1 : 0;
         const base = x * d;
@@ -468,6 +511,7 @@ export class IncrementalFastRP {
         }
         touched.add(x);
       }
+      pull.clear();
       touchedRows += next.size;
       // next now holds δXᵢ: it becomes the frontier of level i + 1.
       this.frontier = next;
@@ -476,6 +520,22 @@ export class IncrementalFastRP {
       next = this.next;
     }
     return this.finish(s, touched, touchedRows, droppedPushes, report);
+  }
+
+  /** Writes Uᵢ[x] = Σⱼ S'[x,j]·Xᵢ₋₁[j] (current weights and values) at `out[off..]`. */
+  private pullRow(s: State, x: number, prev: Float32Array | undefined, out: Float32Array, off: number): void {
+    const d = this.options.dim;
+    const beta = this.options.normalizationStrength;
+    const row = new Float32Array(d);
+    out.fill(0, off, off + d);
+    this.graph.adjacency.forEachNeighbor(x, (j, sw) => {
+      if (prev === undefined) {
+        initialRow(this.kernel, j, row, 0, degreeScale(s.deg[j]!, beta));
+        for (let c = 0; c < d; c++) out[off + c]! += sw * row[c]!;
+      } else {
+        for (let c = 0; c < d; c++) out[off + c]! += sw * prev[j * d + c]!;
+      }
+    });
   }
 
   /** Σ over j's neighbours x of S[j,x]/d_x: how many "whole rows" a dropped push of j leaves stale. */

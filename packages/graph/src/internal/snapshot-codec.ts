@@ -83,18 +83,26 @@ export function decodeSnapshot(buf: Uint8Array): DecodedSnapshot {
   };
 }
 
-/** Copies a section into a fresh, aligned typed array. */
+/**
+ * Copies a section into a fresh, aligned typed array. (Not `bytes.slice()`: on a Buffer that
+ * is a view, and `.buffer` would be the whole pooled slab.)
+ */
+function copyBytes(bytes: Uint8Array): ArrayBuffer {
+  const out = new Uint8Array(bytes.byteLength);
+  out.set(bytes);
+  return out.buffer;
+}
 export function asInt32(bytes: Uint8Array): Int32Array {
-  return new Int32Array(bytes.slice().buffer);
+  return new Int32Array(copyBytes(bytes));
 }
 export function asUint32(bytes: Uint8Array): Uint32Array {
-  return new Uint32Array(bytes.slice().buffer);
+  return new Uint32Array(copyBytes(bytes));
 }
 export function asFloat32(bytes: Uint8Array): Float32Array {
-  return new Float32Array(bytes.slice().buffer);
+  return new Float32Array(copyBytes(bytes));
 }
 export function asFloat64(bytes: Uint8Array): Float64Array {
-  return new Float64Array(bytes.slice().buffer);
+  return new Float64Array(copyBytes(bytes));
 }
 
 /** Newline-joined identifiers (identifiers never contain whitespace). */
