@@ -87,6 +87,35 @@ export async function readAll(kafka: Kafka, topic: string, expected: number, tim
   return out;
 }
 
+/** Accumulates every record of a topic from the beginning, for tests that wait on conditions. */
+export class TopicCollector {
+  readonly messages: KafkaMessage[] = [];
+  private readonly consumer;
+
+  constructor(kafka: Kafka, private readonly topic: string) {
+    this.consumer = kafka.consumer({ groupId: `collector-${randomBytes(6).toString('hex')}`, maxWaitTimeInMs: 50 });
+  }
+
+  async start(): Promise<this> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
+    await this.consumer.run({ eachMessage: async ({ message }) => void this.messages.push(message) });
+    return this;
+  }
+
+  byKey(key: string): KafkaMessage[] {
+    return this.messages.filter((m) => m.key?.toString() === key);
+  }
+
+  async waitFor(done: (messages: KafkaMessage[]) => boolean, timeoutMs: number, what: string): Promise<void> {
+    await waitFor(async () => this.messages, done, timeoutMs, what);
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+  }
+}
+
 /** Sum of committed offsets of a group on a topic (= records it acknowledged). */
 export async function committedTotal(admin: Admin, groupId: string, topic: string): Promise<number> {
   const res = await admin.fetchOffsets({ groupId, topics: [topic] });

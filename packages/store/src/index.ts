@@ -9,3 +9,5 @@ export { ShardRegistry } from './shard-registry';
 export type { ShardOwner, ShardRegistryOptions } from './shard-registry';
 export { LeaderLease } from './leader-lease';
 export type { LeaderLeaseOptions } from './leader-lease';
+export { ServingStore } from './serving-store';
+export type { ServingItem } from './serving-store';

@@ -13,7 +13,8 @@ export interface RunServiceOptions {
   name: string;
   logger: Logger;
   registry: Registry;
-  httpPort: number;
+  /** Port of the health/metrics server; `false` when the service serves those itself (the API). */
+  httpPort: number | false;
   /** Drain budget after SIGTERM/SIGINT; then the process exits non-zero. */
   graceMs: number;
   /** Extra HTTP routes on the health port. */
@@ -37,7 +38,7 @@ export interface RunningService {
  */
 export async function runService(service: Service, options: RunServiceOptions): Promise<RunningService> {
   const log = options.logger;
-  const health = new HealthServer({ port: options.httpPort, registry: options.registry, probes: () => [service], extra: options.extraRoutes });
+  const health = options.httpPort === false ? undefined : new HealthServer({ port: options.httpPort, registry: options.registry, probes: () => [service], extra: options.extraRoutes });
   let resolveStopped!: (code: number) => void;
   const stopped = new Promise<number>((r) => (resolveStopped = r));
   let shuttingDown: Promise<number> | undefined;
@@ -59,7 +60,7 @@ export async function runService(service: Service, options: RunServiceOptions): 
         exit = 1;
       } finally {
         clearTimeout(timer);
-        await health.close().catch(() => undefined);
+        await health?.close().catch(() => undefined);
       }
       log.info({ exit }, 'stopped');
       resolveStopped(exit);
@@ -88,9 +89,11 @@ export async function runService(service: Service, options: RunServiceOptions): 
     });
   }
 
-  const port = await health.start();
-  log.info({ port }, 'health server listening');
-  options.onListening?.(port);
+  const port = health ? await health.start() : 0;
+  if (health) {
+    log.info({ port }, 'health server listening');
+    options.onListening?.(port);
+  }
   try {
     await service.start();
   } catch (err) {

@@ -1,0 +1,246 @@
+import { timingSafeEqual } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
+import {
+  AffinityError,
+  CatalogEvent,
+  Identifier,
+  Interaction,
+  REC_KINDS,
+  ValidationError,
+  newEventId,
+  parseWith,
+  recKey,
+  type RecKind,
+  type RecommendationUpdate,
+} from '@affinity/contracts';
+import type { IndexRouter, KnnFilter } from '@affinity/index-router';
+import type { ServingStore } from '@affinity/store';
+import type { EventProducer, Logger } from '@affinity/stream';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { openApiDocument } from './openapi';
+import type { RecsFeed } from './recs-feed';
+
+export interface QueryEmbedder {
+  modelId: string;
+  embed(text: string): Promise<Float32Array>;
+}
+
+export interface ApiDeps {
+  producer: EventProducer;
+  topics: { catalog: string; interactions: string };
+  serving: ServingStore;
+  router: IndexRouter;
+  feed: RecsFeed;
+  /** Absent: /v1/search answers 503 (no model loaded). */
+  embedder?: QueryEmbedder;
+  logger: Logger;
+  auth: { readKeys: readonly string[]; writeKeys: readonly string[] };
+  limits: { bodyBytes: number; eventsPerRequest: number; requestsPerMinute: number };
+  /** Extra readiness (Kafka/Redis connected). */
+  ready(): boolean;
+  metrics(): Promise<{ contentType: string; body: string }>;
+}
+
+type Scope = 'read' | 'write';
+
+function sameKey(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function apiKey(req: FastifyRequest): string | undefined {
+  const h = req.headers['x-api-key'];
+  if (typeof h === 'string' && h.length > 0) return h;
+  const auth = req.headers.authorization;
+  if (auth?.startsWith('Bearer ')) return auth.slice(7);
+  return undefined;
+}
+
+/** Each error is a JSON body with a stable `error` code, a message a person can act on, and the field issues. */
+function sendError(reply: FastifyReply, status: number, error: string, message: string, issues: unknown[] = []): FastifyReply {
+  return reply.code(status).send({ error, message, issues });
+}
+
+const EventsBody = (max: number) => z.object({ events: z.array(z.unknown()).min(1, 'events must not be empty').max(max, `at most ${max} events per request`) });
+
+const SearchQuery = z.object({
+  q: z.string().trim().min(1, 'q must not be empty').max(512),
+  k: z.coerce.number().int().min(1).max(100).default(10),
+  brand: z.string().max(128).optional(),
+  category: z.string().max(512).optional(),
+  minPrice: z.coerce.number().finite().nonnegative().optional(),
+  maxPrice: z.coerce.number().finite().nonnegative().optional(),
+  availability: z.enum(['in_stock', 'out_of_stock', 'preorder', 'discontinued']).optional(),
+});
+
+/**
+ * The Affinity HTTP API (DESIGN.md "services/api"): stateless; writes go to Kafka, reads come
+ * from Redis (lists, catalog copy) and the vector-index shards (search).
+ */
+export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({ bodyLimit: deps.limits.bodyBytes, logger: false, disableRequestLogging: true, trustProxy: true });
+
+  await app.register(rateLimit, {
+    max: deps.limits.requestsPerMinute,
+    timeWindow: 60_000,
+    keyGenerator: (req) => apiKey(req) ?? req.ip,
+    allowList: (req) => ['/healthz', '/readyz', '/metrics'].includes(req.url.split('?')[0]!),
+    errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, error: 'RATE_LIMITED', message: `more than ${ctx.max} requests per minute; retry in ${Math.ceil(ctx.ttl / 1000)} s`, issues: [] }),
+  });
+
+  const authorize = (scope: Scope) => async (req: FastifyRequest, reply: FastifyReply) => {
+    const { readKeys, writeKeys } = deps.auth;
+    const allowed = scope === 'write' ? writeKeys : [...readKeys, ...writeKeys];
+    if ((scope === 'write' ? writeKeys : readKeys).length === 0) return;
+    const key = apiKey(req);
+    if (key === undefined) return sendError(reply, 401, 'UNAUTHENTICATED', 'send an API key in the x-api-key header (or Authorization: Bearer <key>)');
+    if (!allowed.some((k) => sameKey(k, key))) return sendError(reply, 403, 'FORBIDDEN', `this key may not ${scope}`);
+  };
+
+  app.setErrorHandler((err, _req, reply) => {
+    if (err instanceof ValidationError) return sendError(reply, 400, 'VALIDATION', err.message, [...err.issues]);
+    const e = err as { statusCode?: number; code?: string; message?: string };
+    if (e.statusCode === 413) return sendError(reply, 413, 'PAYLOAD_TOO_LARGE', `request body above ${deps.limits.bodyBytes} bytes`);
+    if (e.statusCode === 429) return reply.code(429).send(err);
+    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return sendError(reply, e.statusCode, e.code ?? 'BAD_REQUEST', e.message ?? 'bad request');
+    if (err instanceof AffinityError && err.code === 'UNAVAILABLE') return sendError(reply, 503, 'UNAVAILABLE', err.message);
+    deps.logger.error({ err }, 'request failed');
+    return sendError(reply, 500, 'INTERNAL', 'internal error');
+  });
+  app.setNotFoundHandler((req, reply) => sendError(reply, 404, 'NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`));
+
+  // ---- health, metrics, docs -------------------------------------------------------
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => (deps.ready() ? { status: 'ok' } : reply.code(503).send({ status: 'unavailable' })));
+  app.get('/metrics', async (_req, reply) => {
+    const m = await deps.metrics();
+    return reply.type(m.contentType).send(m.body);
+  });
+  app.get('/openapi.json', async () => openApiDocument());
+
+  // ---- ingest -----------------------------------------------------------------------
+  const manyOf = (body: unknown): unknown[] => {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new ValidationError('the body must be a JSON object: one event, or {"events": [...]}', [{ path: '(root)', message: 'expected an object' }]);
+    }
+    if ('events' in body) return parseWith(EventsBody(deps.limits.eventsPerRequest), body, 'request body').events;
+    return [body];
+  };
+
+  app.post('/v1/products', { preHandler: authorize('write') }, async (req, reply) => {
+    const now = Date.now();
+    const events = manyOf(req.body).map((raw, i) => {
+      const o = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+      const filled = { type: 'product.upsert', eventId: newEventId(now), updatedAt: now, ...o };
+      try {
+        return parseWith(CatalogEvent, filled, 'product');
+      } catch (err) {
+        throw prefixIssues(err, i);
+      }
+    });
+    await deps.producer.send(
+      deps.topics.catalog,
+      events.map((e) => ({ key: e.productId, value: e })),
+    );
+    return reply.code(202).send({ accepted: events.length, eventIds: events.map((e) => e.eventId) });
+  });
+
+  app.delete('/v1/products/:productId', { preHandler: authorize('write') }, async (req, reply) => {
+    const productId = parseWith(Identifier, (req.params as { productId: string }).productId, 'productId');
+    const now = Date.now();
+    const event = parseWith(CatalogEvent, { type: 'product.delete', eventId: newEventId(now), productId, updatedAt: now }, 'delete');
+    await deps.producer.send(deps.topics.catalog, [{ key: productId, value: event }]);
+    return reply.code(202).send({ accepted: 1, eventIds: [event.eventId] });
+  });
+
+  app.post('/v1/interactions', { preHandler: authorize('write') }, async (req, reply) => {
+    const now = Date.now();
+    const events = manyOf(req.body).map((raw, i) => {
+      const o = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+      try {
+        return parseWith(Interaction, { eventId: newEventId(now), ts: now, ...o }, 'interaction');
+      } catch (err) {
+        throw prefixIssues(err, i);
+      }
+    });
+    await deps.producer.send(
+      deps.topics.interactions,
+      events.map((e) => ({ key: e.userId, value: e })),
+    );
+    return reply.code(202).send({ accepted: events.length, eventIds: events.map((e) => e.eventId) });
+  });
+
+  // ---- reads ------------------------------------------------------------------------
+  const list = async (kind: RecKind, subject: string, reply: FastifyReply) => {
+    const id = parseWith(Identifier, subject, kind === 'personalized' ? 'userId' : 'productId');
+    const json = await deps.serving.listJson(kind, id);
+    if (json !== undefined) return reply.type('application/json').send(json);
+    if (kind === 'personalized') {
+      // A shopper we know nothing about yet: what everyone is looking at, labelled as such.
+      const trending = await deps.serving.listJson('trending', 'global');
+      if (trending !== undefined) {
+        const t = JSON.parse(trending) as RecommendationUpdate;
+        return reply.send({ ...t, kind: 'personalized', subjectId: id, versions: { ...t.versions, fallback: 'trending' } });
+      }
+    }
+    return sendError(reply, 404, 'NOT_FOUND', `no ${kind} list for ${id} yet`);
+  };
+
+  app.get('/v1/users/:userId/recommendations', { preHandler: authorize('read') }, async (req, reply) => list('personalized', (req.params as { userId: string }).userId, reply));
+  app.get('/v1/items/:productId/similar', { preHandler: authorize('read') }, async (req, reply) => list('similar', (req.params as { productId: string }).productId, reply));
+  app.get('/v1/items/:productId/complementary', { preHandler: authorize('read') }, async (req, reply) => list('complementary', (req.params as { productId: string }).productId, reply));
+  app.get('/v1/trending', { preHandler: authorize('read') }, async (_req, reply) => list('trending', 'global', reply));
+
+  app.get('/v1/search', { preHandler: authorize('read') }, async (req, reply) => {
+    const q = parseWith(SearchQuery, req.query, 'search query');
+    if (!deps.embedder) return sendError(reply, 503, 'UNAVAILABLE', 'semantic search needs the embedding model: run packages/embeddings/scripts/fetch-model.sh and restart the API');
+    const filter: KnnFilter = {};
+    if (q.brand) filter.brand = q.brand;
+    if (q.category) filter.categoryPath = q.category.split('>').map((s) => s.trim()).filter(Boolean);
+    if (q.minPrice !== undefined || q.maxPrice !== undefined) filter.price = { min: q.minPrice, max: q.maxPrice };
+    if (q.availability) filter.availability = q.availability;
+    const attrs: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.query as Record<string, unknown>)) {
+      if (k.startsWith('attr.') && typeof v === 'string') attrs[parseWith(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/), k.slice(5), 'attribute name')] = v.slice(0, 256);
+    }
+    if (Object.keys(attrs).length > 0) filter.attributes = attrs;
+    const vector = await deps.embedder.embed(q.q);
+    const res = await deps.router.search({ modelId: deps.embedder.modelId, vector, k: q.k, filter });
+    const items = await deps.serving.items(res.hits.map((h) => h.id));
+    return reply.send({
+      query: q.q,
+      modelId: deps.embedder.modelId,
+      complete: res.complete,
+      missingShards: res.missing,
+      results: res.hits.map((h) => ({ productId: h.id, score: h.score, item: items.get(h.id) ?? null })),
+    });
+  });
+
+  app.get('/v1/subscribe/:kind/:subjectId', { preHandler: authorize('read') }, async (req, reply) => {
+    const params = req.params as { kind: string; subjectId: string };
+    const kind = parseWith(z.enum(REC_KINDS), params.kind, 'kind');
+    const subjectId = parseWith(Identifier, params.subjectId, 'subjectId');
+    const key = recKey(kind, subjectId);
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    const send = (event: string, data: string): void => void res.write(`event: ${event}\ndata: ${data}\n\n`);
+    const unsubscribe = deps.feed.subscribe(key, (u) => (u === null ? send('deleted', JSON.stringify({ key })) : send('update', JSON.stringify(u))));
+    const current = await deps.serving.listJson(kind, subjectId);
+    if (current !== undefined) send('update', current);
+    const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
+    req.raw.on('close', () => {
+      clearInterval(ping);
+      unsubscribe();
+    });
+  });
+
+  return app;
+}
+
+function prefixIssues(err: unknown, index: number): unknown {
+  if (!(err instanceof ValidationError)) return err;
+  return new ValidationError(`event ${index}: ${err.message}`, err.issues.map((i) => ({ path: `events.${index}.${i.path}`, message: i.message })));
+}

@@ -1,0 +1,75 @@
+/**
+ * The enricher (DESIGN.md "services/enricher"): catalog.products.v1 → products.enriched.v1.
+ * Validates (the decoder sends bad records to the DLQ), extracts attributes, embeds the text
+ * with a real ONNX model, and publishes enriched products or tombstones.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { AttributeExtractor, Vocabulary, parseExtractGptJsonl } from '@affinity/attributes';
+import { decodeCatalogEvent } from '@affinity/contracts';
+import { DEFAULT_MODEL_ID, Embedder } from '@affinity/embeddings';
+import { KeySpace, createRedis } from '@affinity/store';
+import { BatchConsumer, ServiceGroup, createWorkerKit, runService } from '@affinity/stream';
+import { Counter, Histogram } from 'prom-client';
+import { loadEnricherConfig } from './config';
+import { Enricher } from './enricher';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const config = loadEnricherConfig();
+const kit = createWorkerKit('enricher', config);
+const { logger } = kit;
+
+function loadVocabulary(): Vocabulary {
+  if (config.ATTRIBUTES_VOCABULARY_PATH) return Vocabulary.fromJSON(JSON.parse(readFileSync(config.ATTRIBUTES_VOCABULARY_PATH, 'utf8')));
+  // Learned from labelled titles shipped with the repository (OA-Mine, Apache-2.0).
+  const started = performance.now();
+  const examples = parseExtractGptJsonl(readFileSync(resolve(ROOT, 'data/oa-mine/train.jsonl'), 'utf8'));
+  const extractor = new AttributeExtractor();
+  const vocab = extractor.learnVocabulary(examples.map((e) => ({ title: e.title, category: e.category, attributes: e.gold })));
+  logger.info({ titles: examples.length, ms: Math.round(performance.now() - started) }, 'learned the attribute vocabulary');
+  return vocab;
+}
+
+// A missing model is fatal here, with the command that fetches it (ModelNotFoundError says so).
+const embedder = await Embedder.create({ model: config.EMBEDDING_MODEL_ID ?? DEFAULT_MODEL_ID, intraOpNumThreads: config.EMBEDDING_THREADS });
+const extractor = new AttributeExtractor({ vocabulary: loadVocabulary() });
+const redis = createRedis({ url: config.REDIS_URL, name: `enricher:${config.INSTANCE_ID}`, onError: (err) => logger.debug({ err }, 'redis') });
+const enricher = new Enricher({
+  redis,
+  keys: new KeySpace(config.REDIS_PREFIX),
+  embedder,
+  extractor,
+  producer: kit.producer,
+  outTopic: kit.topic('enriched'),
+  descriptionChars: config.ENRICHER_DESCRIPTION_CHARS,
+  cacheTtlSeconds: config.EMBEDDING_CACHE_TTL_S,
+  metrics: {
+    products: new Counter({ name: 'affinity_enricher_products_total', help: 'Catalog events by outcome', labelNames: ['outcome'] as const, registers: [kit.registry] }),
+    embedSeconds: new Histogram({ name: 'affinity_enricher_embed_seconds', help: 'Model time per batch of texts not in the cache', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [kit.registry] }),
+  },
+});
+
+const consumer = new BatchConsumer({
+  kafka: kit.kafka,
+  groupId: kit.group('enricher'),
+  inputs: { catalog: { topic: kit.topic('catalog'), decode: decodeCatalogEvent } },
+  producer: kit.producer,
+  logger,
+  metrics: kit.metrics,
+  sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS,
+  maxBatchSize: config.ENRICHER_MAX_BATCH,
+  handler: async ({ events }) => enricher.handle(events),
+});
+
+const service = new ServiceGroup(
+  'enricher',
+  [
+    { name: 'embedder', close: () => embedder.close() },
+    { name: 'redis', close: () => redis.disconnect() },
+    { name: 'producer', start: () => kit.producer.connect(), close: () => kit.producer.close() },
+    { name: 'consumer', start: () => consumer.start(), close: () => consumer.close(), healthy: () => consumer.state !== 'failed', ready: () => consumer.ready },
+  ],
+  logger,
+);
+
+await runService(service, { name: 'enricher', logger, registry: kit.registry, httpPort: config.HTTP_PORT, graceMs: config.SHUTDOWN_GRACE_MS });
