@@ -158,12 +158,18 @@ export class AttributeExtractor {
     const title = normalizeText(input.title);
     for (const spec of schema.attributes) {
       if (!spec.zeroShot || have.has(spec.name)) continue;
-      const known = [
-        ...spec.values.map((v) => (typeof v === 'string' ? v : v.value)),
-        ...this.vocab.knownValues(key, spec.name).filter((v) => v.labelled >= 2).map((v) => v.value),
-      ];
-      const pick = await this.zeroShot.choose(title, [...new Set(known)]);
-      if (pick === undefined) continue;
+      const known = new Map<string, string>();
+      for (const v of spec.values) {
+        if (typeof v === 'string') known.set(v, v);
+        else for (const form of [v.value, ...v.match]) known.set(form, v.value);
+      }
+      for (const v of this.vocab.knownValues(key, spec.name)) if (v.labelled >= 2 && !known.has(v.value)) known.set(v.value, v.value);
+      const pick = await this.zeroShot.choose(
+        title,
+        [...known].map(([text, value]) => ({ text, value })),
+      );
+      // A value the extractor already read from that span is better evidence than a similarity.
+      if (pick === undefined || found.some((a) => a.field === 'title' && a.span[0] < pick.end && pick.start < a.span[1])) continue;
       found.push({ name: spec.name, value: clampValue(pick.value), raw: pick.raw, field: 'title', span: [pick.start, pick.end], confidence: round(pick.similarity), source: 'zero-shot' });
     }
     return found;

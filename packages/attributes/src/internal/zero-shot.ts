@@ -1,4 +1,4 @@
-import { tokenize } from './tokenize';
+import { type Token, tokenize } from './tokenize';
 
 /** Embeds texts (e.g. @affinity/embeddings); vectors are L2-normalized or will be. */
 export type EmbedTexts = (texts: string[]) => Promise<Float32Array[]>;
@@ -52,26 +52,27 @@ export class ZeroShotChooser {
     return texts.map((t) => this.cache.get(t) as Float32Array);
   }
 
-  async choose(title: string, values: readonly string[]): Promise<ZeroShotPick | undefined> {
+  /** `values`: each known surface form with the value it stands for. */
+  async choose(title: string, values: readonly { text: string; value: string }[]): Promise<ZeroShotPick | undefined> {
     if (values.length === 0) return undefined;
     const words = tokenize(title).filter((t) => t.kind !== 'punct');
     const grams: { text: string; start: number; end: number }[] = [];
     for (let i = 0; i < words.length; i++) {
       for (let n = 1; n <= MAX_NGRAM && i + n <= words.length; n++) {
-        const s = words[i]!.start;
-        const e = words[i + n - 1]!.end;
+        const s = (words[i] as Token).start;
+        const e = (words[i + n - 1] as Token).end;
         grams.push({ text: title.slice(s, e), start: s, end: e });
       }
     }
     if (grams.length === 0) return undefined;
-    const valueVecs = await this.vectors([...values]);
+    const valueVecs = await this.vectors(values.map((v) => v.text));
     const gramVecs = await this.embed(grams.map((g) => g.text));
     let best: ZeroShotPick | undefined;
     grams.forEach((g, gi) => {
       const gv = normalize(gramVecs[gi] as Float32Array);
       values.forEach((v, vi) => {
         const sim = dot(gv, valueVecs[vi] as Float32Array);
-        if (sim >= this.minSimilarity && (best === undefined || sim > best.similarity)) best = { value: v, raw: g.text, start: g.start, end: g.end, similarity: sim };
+        if (sim >= this.minSimilarity && (best === undefined || sim > best.similarity)) best = { value: v.value, raw: g.text, start: g.start, end: g.end, similarity: sim };
       });
     });
     return best;

@@ -1,0 +1,152 @@
+import { ExtractedAttribute } from '@affinity/contracts';
+import { describe, expect, it } from 'vitest';
+import { AttributeExtractor, type LabelledProduct, Vocabulary, learnVocabulary, loadCategorySchemas } from '@affinity/attributes';
+
+const schemas = loadCategorySchemas();
+
+/** A small synthetic coffee catalog: brand, roast, form and net content in a few title layouts. */
+function coffeeCatalog(): LabelledProduct[] {
+  const brands = ['Lavazza', 'Peet’s Coffee', 'Death Wish Coffee', 'Kicking Horse', 'Stumptown', 'Illy', 'Starbucks', 'Folgers'];
+  const roasts = ['Dark Roast', 'Medium Roast', 'Light Roast'];
+  const forms = ['Whole Bean', 'Ground Coffee', 'K-Cup Pods'];
+  const sizes = ['12 Ounce', '2 Pound', '32 oz', '500g'];
+  const out: LabelledProduct[] = [];
+  let i = 0;
+  for (const brand of brands) {
+    for (const roast of roasts) {
+      const form = forms[i % forms.length] as string;
+      const size = sizes[i % sizes.length] as string;
+      const layout = i % 3;
+      const title =
+        layout === 0 ? `${brand} ${form}, ${roast}, ${size}` : layout === 1 ? `${brand} ${roast} ${form} ${size} Bag` : `${brand} Organic ${form} - ${roast} - ${size}`;
+      const attributes: Record<string, string> = { Brand: brand, 'Roast type': roast, 'Item form': form, 'Net content': size };
+      if (layout === 2) attributes.Specialty = 'Organic';
+      out.push({ title, category: 'Coffee', attributes });
+      i++;
+    }
+  }
+  return out;
+}
+
+function expectValid(title: string, description: string, attrs: ExtractedAttribute[]): void {
+  for (const a of attrs) {
+    expect(ExtractedAttribute.safeParse(a).success, JSON.stringify(a)).toBe(true);
+    if (a.field === 'title') expect(title.slice(a.span[0], a.span[1])).toBe(a.raw);
+    if (a.field === 'description') expect(description.slice(a.span[0], a.span[1])).toBe(a.raw);
+  }
+}
+
+describe('without a learned vocabulary', () => {
+  const ex = new AttributeExtractor({ schemas });
+
+  it('reads measures, pack counts and seed values from the generic schema', () => {
+    const title = "Trail Runner Men's Hiking Boot, Black Leather, 10 M US, 2-pack";
+    const got = ex.extract({ title });
+    expectValid(title, '', got);
+    expect(Object.fromEntries(got.map((a) => [a.name, [a.value, a.source]]))).toEqual({
+      gender: ['men', 'vocabulary'],
+      color: ['Black', 'vocabulary'],
+      material: ['Leather', 'vocabulary'],
+      size: ['10 M US', 'pattern'],
+      pack_count: ['2', 'pattern'],
+    });
+  });
+
+  it('falls back to the description for what the title lacks, with less confidence', () => {
+    const title = 'Stainless Steel Water Bottle';
+    const description = 'Keeps drinks cold for 24 hours.\nCapacity: 750 ml. Dimensions 7 x 7 x 26 cm.';
+    const got = ex.extract({ title, description });
+    expectValid(title, description, got);
+    const capacity = got.find((a) => a.name === 'capacity');
+    expect(capacity).toMatchObject({ value: '750 ml', field: 'description', source: 'pattern' });
+    expect(capacity?.confidence).toBeCloseTo(0.8 * 0.85, 5);
+    expect(got.find((a) => a.name === 'dimensions')).toMatchObject({ value: '7 x 7 x 26 cm', field: 'description' });
+    expect(got.find((a) => a.name === 'material')).toMatchObject({ value: 'Stainless Steel', field: 'title' });
+  });
+
+  it('lets catalog-supplied attributes win, reported as catalog', () => {
+    const title = 'Acme Kettle Red 1.7 l';
+    const got = ex.extract({ title, catalogAttributes: { Colour: 'Crimson', Capacity: '1.5 l' } });
+    expectValid(title, '', got);
+    expect(got.filter((a) => a.name === 'color')).toEqual([
+      { name: 'color', value: 'Crimson', raw: 'Crimson', field: 'catalog', span: [0, 7], confidence: 1, source: 'catalog' },
+    ]);
+    expect(got.filter((a) => a.name === 'capacity')).toHaveLength(1);
+    expect(got.find((a) => a.name === 'capacity')?.source).toBe('catalog');
+  });
+});
+
+describe('with a vocabulary learned from the catalog', () => {
+  const vocabulary = learnVocabulary(coffeeCatalog(), { schemas });
+  const ex = new AttributeExtractor({ schemas, vocabulary });
+
+  it('extracts known brands and values from an unseen title layout', () => {
+    const title = 'Kicking Horse Whole Bean, Dark Roast, 2 Pound';
+    const got = ex.extract({ title, category: 'Coffee' });
+    expectValid(title, '', got);
+    const byName = Object.fromEntries(got.map((a) => [a.name, a]));
+    expect(byName.brand?.raw).toBe('Kicking Horse');
+    expect(byName.roast_type?.raw).toBe('Dark Roast');
+    expect(byName.item_form?.raw).toBe('Whole Bean');
+    expect(byName.net_content).toMatchObject({ raw: '2 Pound', value: '2 lb' });
+    expect(byName.brand?.source).toBe('vocabulary');
+  });
+
+  it('never reports a value under the confidence threshold', () => {
+    const strict = new AttributeExtractor({ schemas, vocabulary, minConfidence: 0.95 });
+    const title = 'Illy Ground Coffee, Medium Roast, 12 Ounce';
+    const all = new AttributeExtractor({ schemas, vocabulary, minConfidence: 0 }).extract({ title, category: 'Coffee' });
+    const kept = strict.extract({ title, category: 'Coffee' });
+    for (const a of kept) expect(a.confidence).toBeGreaterThanOrEqual(0.95);
+    expect(kept.length).toBeLessThanOrEqual(all.length);
+    expect(all.some((a) => a.confidence < 0.95)).toBe(true);
+  });
+
+  it('survives serialization: the same extractions from the JSON round trip', () => {
+    const json = JSON.parse(JSON.stringify(vocabulary.toJSON())) as unknown;
+    const again = new AttributeExtractor({ schemas, vocabulary: Vocabulary.fromJSON(json) });
+    for (const p of coffeeCatalog().slice(0, 8)) {
+      expect(again.extract({ title: p.title, category: 'Coffee' })).toEqual(ex.extract({ title: p.title, category: 'Coffee' }));
+    }
+    expect(() => Vocabulary.fromJSON({ version: 2 })).toThrow(/serialized attribute vocabulary/);
+  });
+
+  it('learns into the extractor itself and lists what it knows', () => {
+    const fresh = new AttributeExtractor({ schemas });
+    fresh.learnVocabulary(coffeeCatalog());
+    expect(fresh.vocabulary.categoryKeys).toEqual(['coffee']);
+    expect(fresh.vocabulary.knownValues('coffee', 'roast_type').map((v) => v.value)).toEqual(['Dark Roast', 'Light Roast', 'Medium Roast']);
+  });
+});
+
+describe('zero-shot hook', () => {
+  // Deterministic stand-in for a sentence embedder: hashed character trigrams.
+  const embed = async (texts: string[]): Promise<Float32Array[]> =>
+    texts.map((t) => {
+      const v = new Float32Array(256);
+      const s = ` ${t.toLowerCase()} `;
+      for (let i = 0; i + 3 <= s.length; i++) {
+        let h = 0;
+        for (const c of s.slice(i, i + 3)) h = (h * 31 + c.charCodeAt(0)) >>> 0;
+        v[h % 256] = (v[h % 256] as number) + 1;
+      }
+      return v;
+    });
+
+  it('chooses a known value for a closed attribute the patterns missed', async () => {
+    const ex = new AttributeExtractor({ schemas, embed, zeroShotMinSimilarity: 0.7 });
+    const title = 'Trail Runner for Womans, Size 8';
+    expect(ex.extract({ title }).some((a) => a.name === 'gender')).toBe(false);
+    const got = await ex.extractWithZeroShot({ title });
+    const gender = got.find((a) => a.name === 'gender');
+    expect(gender).toMatchObject({ value: 'women', source: 'zero-shot', field: 'title' });
+    expect(title.slice(gender?.span[0], gender?.span[1])).toBe(gender?.raw);
+    expectValid(title, '', got);
+  });
+
+  it('is the plain extraction without an embedder', async () => {
+    const ex = new AttributeExtractor({ schemas });
+    const input = { title: 'Trail Runner for Womans, Size 8' };
+    expect(await ex.extractWithZeroShot(input)).toEqual(ex.extract(input));
+  });
+});
