@@ -4,6 +4,7 @@ run.ts, so both sides run in the same benchmark, round by round, on the same fil
 
 Commands (one JSON object per line), answers one JSON line each:
   {"cmd": "load", "model": id, "intra": 1, "inter": 1, "texts": path}
+  {"cmd": "chunk", "start": i, "end": j, "out": path|null}  one batch, texts[i:j]; vectors appended to out
   {"cmd": "chunks", "batch": 32, "out": path|null}    corpus order, one call per chunk
   {"cmd": "corpus", "batch": 32, "out": path|null}    sorted by token count first, as the TS side
 """
@@ -36,6 +37,14 @@ for line in sys.stdin:
         import onnxruntime, tokenizers
 
         answer({"ok": True, "onnxruntime": onnxruntime.__version__, "tokenizers": tokenizers.__version__, "numpy": np.__version__})
+    elif cmd == "chunk":
+        t0 = time.perf_counter()
+        vectors = state["embedder"].embed_batch(state["texts"][msg["start"] : msg["end"]])
+        ms = (time.perf_counter() - t0) * 1000
+        if msg.get("out"):
+            with open(msg["out"], "ab") as f:
+                f.write(vectors.astype("<f4").tobytes())
+        answer({"ms": ms})
     elif cmd in ("chunks", "corpus"):
         emb, texts, batch = state["embedder"], state["texts"], msg["batch"]
         latencies = []

@@ -2,7 +2,7 @@
 # bench/embeddings: @affinity/embeddings vs Python onnxruntime + tokenizers, same model files,
 # same run. Fetches the models (verified, cached), sets up the pinned Python env, then runs
 # run.ts, which writes bench/results/embeddings.{json,md}.
-#   bench/embeddings/run.sh                      # defaults: 384 texts, 2 rounds, batch 32, 1 thread
+#   bench/embeddings/run.sh                      # defaults: 192 texts, 3 rounds, batch 32, 1 thread
 #   BENCH_THREADS=2 BENCH_TEXTS=1024 bench/embeddings/run.sh
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

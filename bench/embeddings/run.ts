@@ -9,11 +9,11 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { cosineSimilarity, Embedder, getModelSpec, type BatchInfo } from '@affinity/embeddings';
-import { environment, median, percentile, writeResults } from '../support/report';
+import { environment, percentile, writeResults } from '../support/report';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const N = Number(process.env.BENCH_TEXTS ?? 384);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const N = Number(process.env.BENCH_TEXTS ?? 192);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const BATCH = Number(process.env.BENCH_BATCH ?? 32);
 const THREADS = Number(process.env.BENCH_THREADS ?? 1);
 const MODELS = (process.env.BENCH_MODELS ?? 'all-minilm-l6-v2-int8,all-minilm-l6-v2-fp32').split(',');
@@ -100,52 +100,67 @@ try {
     const python = { chunks: [] as Pass[], corpus: [] as Pass[] };
     let parity: { mean: number; min: number } | undefined;
     const paddingEfficiency = { chunks: 0, corpus: 0, submit: 0 };
+    const corpusRatios: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      const runTs = async (mode: 'chunks' | 'corpus') => {
-        const t0 = performance.now();
-        const lat: number[] = [];
-        let vectors: Float32Array[] = [];
-        padding.tokens = padding.padded = 0;
-        if (mode === 'chunks') {
-          for (let i = 0; i < texts.length; i += BATCH) {
-            const c0 = performance.now();
-            vectors.push(...(await embedder.embed(texts.slice(i, i + BATCH))));
-            lat.push(performance.now() - c0);
-          }
-        } else {
-          batchMs.length = 0;
-          vectors = await embedder.embed(texts);
-          lat.push(...batchMs);
-        }
-        ts[mode].push({ seconds: (performance.now() - t0) / 1000, latenciesMs: lat });
-        paddingEfficiency[mode] = padding.tokens / padding.padded;
-        return vectors;
-      };
-      const runPy = async (mode: 'chunks' | 'corpus', out: string | null) => {
-        python[mode].push(await py.call<Pass>({ cmd: mode, batch: BATCH, out }));
-      };
-      // Alternate who goes first so a drift in machine load does not favour one side.
+      // Batches in corpus order, TS and Python alternating batch by batch (who goes first
+      // alternates too), so a change in machine load hits both sides alike.
       const pyOut = round === 0 ? join(tmp, `${model}.f32`) : null;
-      if (round % 2 === 0) {
-        const v = await runTs('chunks');
-        await runPy('chunks', pyOut);
-        if (round === 0) vectorsByModel.set(model, v);
-        await runPy('corpus', null);
-        await runTs('corpus');
-      } else {
-        await runPy('chunks', null);
-        await runTs('chunks');
-        await runTs('corpus');
-        await runPy('corpus', null);
+      const tsChunk: number[] = [];
+      const pyChunk: number[] = [];
+      const ours: Float32Array[] = [];
+      padding.tokens = padding.padded = 0;
+      for (let i = 0, k = 0; i < texts.length; i += BATCH, k++) {
+        const runTs = async () => {
+          const c0 = performance.now();
+          const v = await embedder.embed(texts.slice(i, i + BATCH));
+          tsChunk.push(performance.now() - c0);
+          if (round === 0) ours.push(...v);
+        };
+        const runPy = async () => {
+          pyChunk.push((await py.call<{ ms: number }>({ cmd: 'chunk', start: i, end: i + BATCH, out: pyOut })).ms);
+        };
+        if ((k + round) % 2 === 0) {
+          await runTs();
+          await runPy();
+        } else {
+          await runPy();
+          await runTs();
+        }
       }
+      paddingEfficiency.chunks = padding.tokens / padding.padded;
+      const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+      ts.chunks.push({ seconds: sum(tsChunk) / 1000, latenciesMs: tsChunk });
+      python.chunks.push({ seconds: sum(pyChunk) / 1000, latenciesMs: pyChunk });
       if (pyOut !== null) {
+        vectorsByModel.set(model, ours);
         const bytes = readFileSync(pyOut);
         const ref = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-        const ours = vectorsByModel.get(model) ?? [];
         const dim = embedder.dim;
         const cos = ours.map((v, i) => cosineSimilarity(v, ref.subarray(i * dim, (i + 1) * dim)));
         parity = { mean: cos.reduce((a, b) => a + b, 0) / cos.length, min: Math.min(...cos) };
       }
+
+      // Whole corpus at once: each side tokenizes everything, sorts by length, batches neighbours.
+      const runTsCorpus = async () => {
+        padding.tokens = padding.padded = 0;
+        batchMs.length = 0;
+        const t0 = performance.now();
+        await embedder.embed(texts);
+        ts.corpus.push({ seconds: (performance.now() - t0) / 1000, latenciesMs: [...batchMs] });
+        paddingEfficiency.corpus = padding.tokens / padding.padded;
+      };
+      const runPyCorpus = async () => {
+        python.corpus.push(await py.call<Pass>({ cmd: 'corpus', batch: BATCH, out: null }));
+      };
+      if (round % 2 === 0) {
+        await runTsCorpus();
+        await runPyCorpus();
+      } else {
+        await runPyCorpus();
+        await runTsCorpus();
+      }
+      corpusRatios.push((python.corpus.at(-1)?.seconds ?? NaN) / (ts.corpus.at(-1)?.seconds ?? NaN));
+
       // Micro-batching front: every text submitted on its own, all at once.
       padding.tokens = padding.padded = 0;
       const s0 = performance.now();
@@ -162,7 +177,9 @@ try {
     }
     await embedder.close();
     await py.close();
-    const rate = (passes: Pass[]) => texts.length / median(passes.map((p) => p.seconds));
+    // Summed over the rounds: stalls from other load on the machine land in both sides' totals alike.
+    const total = (passes: Pass[]) => passes.reduce((a, p) => a + p.seconds, 0);
+    const rate = (passes: Pass[]) => (texts.length * passes.length) / total(passes);
     const lat = (passes: Pass[]) => {
       const all = passes.flatMap((p) => p.latenciesMs);
       return { p50: percentile(all, 50), p99: percentile(all, 99) };
@@ -172,8 +189,8 @@ try {
       precision: getModelSpec(model).precision,
       parity,
       paddingEfficiency,
-      chunks: { tsPerSecond: rate(ts.chunks), pyPerSecond: rate(python.chunks), ratio: rate(ts.chunks) / rate(python.chunks), tsBatchMs: lat(ts.chunks), pyBatchMs: lat(python.chunks) },
-      corpus: { tsPerSecond: rate(ts.corpus), pyPerSecond: rate(python.corpus), ratio: rate(ts.corpus) / rate(python.corpus), tsBatchMs: lat(ts.corpus), pyBatchMs: lat(python.corpus) },
+      chunks: { tsPerSecond: rate(ts.chunks), pyPerSecond: rate(python.chunks), ratio: total(python.chunks) / total(ts.chunks), tsBatchMs: lat(ts.chunks), pyBatchMs: lat(python.chunks) },
+      corpus: { tsPerSecond: rate(ts.corpus), pyPerSecond: rate(python.corpus), ratio: total(python.corpus) / total(ts.corpus), roundRatios: corpusRatios, tsBatchMs: lat(ts.corpus), pyBatchMs: lat(python.corpus) },
       submit: { tsPerSecond: rate(ts.submit), perTextMs: lat(ts.submit) },
       rawSeconds: { ts, python: python },
     });
@@ -211,7 +228,8 @@ const rows = (results as unknown as R[]).flatMap((r) => [
 const md = `# Embeddings: @affinity/embeddings vs Python onnxruntime + tokenizers
 
 Same model files, ${THREADS} intra-op thread(s), 1 inter-op thread, batch size ${BATCH}, graph optimization "all",
-${N} real product titles (OA-Mine + UCI Online Retail, seeded), ${ROUNDS} interleaved rounds (median).
+${N} real product titles (OA-Mine + UCI Online Retail, seeded), ${ROUNDS} rounds; rates are texts over summed time.
+"corpus order": TS and Python alternate batch by batch. "length-sorted": whole-corpus passes, alternating who goes first.
 Products/s include tokenizing on both sides. Python: onnxruntime ${pyVersions.onnxruntime}, tokenizers ${pyVersions.tokenizers}
 (TOKENIZERS_PARALLELISM=${THREADS > 1 ? 'true' : 'false'}); Node ${process.version}, onnxruntime-node 1.30.0.
 Machine: ${String(env.cpus)} cores, load average at the end ${loadAverage.map((x) => x.toFixed(1)).join(' ')} (shared).

@@ -40,6 +40,7 @@ export class Embedder {
   private readonly feedsTokenTypes: boolean;
   private readonly batcher: MicroBatcher<Int32Array, Float32Array>;
   private runChain: Promise<unknown> = Promise.resolve();
+  private readonly inFlight = new Set<Promise<unknown>>();
   private closing: Promise<void> | undefined;
   private currentState: EmbedderState = 'open';
   private readonly totals: EmbedderStats = { batches: 0, texts: 0, tokens: 0, paddedTokens: 0 };
@@ -125,6 +126,8 @@ export class Embedder {
       this.currentState = 'closing';
       try {
         await this.batcher.drain();
+        // embed() calls already started run their remaining batches before the session goes.
+        await Promise.allSettled([...this.inFlight]);
         await this.runChain.catch(() => undefined);
       } finally {
         await this.session.release();
@@ -144,12 +147,18 @@ export class Embedder {
     return Array.from({ length: encodings.length }, (_, i) => out.subarray(i * dim, (i + 1) * dim));
   }
 
-  private async embedToMatrix(encodings: readonly Int32Array[]): Promise<Float32Array> {
-    const out = new Float32Array(encodings.length * this.dim);
-    for (const batch of planBatches(encodings, this.options.maxBatchSize, this.options.maxBatchTokens)) {
-      await this.serialized(() => this.runBatch(encodings, batch, out));
-    }
-    return out;
+  private embedToMatrix(encodings: readonly Int32Array[]): Promise<Float32Array> {
+    const work = (async () => {
+      const out = new Float32Array(encodings.length * this.dim);
+      for (const batch of planBatches(encodings, this.options.maxBatchSize, this.options.maxBatchTokens)) {
+        await this.serialized(() => this.runBatch(encodings, batch, out));
+      }
+      return out;
+    })();
+    this.inFlight.add(work);
+    const forget = () => this.inFlight.delete(work);
+    work.then(forget, forget);
+    return work;
   }
 
   /** Queues `fn` behind every run already requested, so only one onnxruntime run is live. */

@@ -46,4 +46,15 @@ describe('Embedder lifecycle and configuration', () => {
     await expect(embedder.submit('late')).rejects.toBeInstanceOf(RetriableError);
     await expect(embedder.embed(['late'])).rejects.toBeInstanceOf(RetriableError);
   });
+
+  it('close() lets an embed() call that already started finish all of its batches', async () => {
+    await testModel();
+    const embedder = await Embedder.create({ model: parity.model, intraOpNumThreads: 1, maxBatchSize: 2, verifyChecksum: false });
+    const running = embedder.embed(parity.texts.slice(0, 9));
+    await embedder.close();
+    const vectors = await running;
+    expect(vectors).toHaveLength(9);
+    expect(vectors.every((v) => Math.abs(Math.hypot(...v) - 1) < 1e-5)).toBe(true);
+    expect(embedder.stats().batches).toBe(5);
+  });
 });
