@@ -19,7 +19,7 @@ export interface CsrGraph {
 export interface FastRPResult {
   nodeCount: number;
   dim: number;
-  /** E = α₀·R̂ + Σ αᵢ·N̂ᵢ, row-major `nodeCount × dim` (not normalized itself). */
+  /** E = α₀·R̂ + Σ αᵢ·N̂ᵢ, row-major `nodeCount × dim` (not normalized itself; `allocRows` rows long). */
   embeddings: Float32Array;
   /** N₁..N_k (row-major), kept for incremental updates. */
   iterates: Float32Array[];
@@ -32,7 +32,12 @@ export interface FastRPResult {
  * `threads > 1` the rows are split into blocks of equal edge count, one worker thread each,
  * all reading and writing SharedArrayBuffers; iterations are separated by a barrier.
  */
-export async function fastRP(graph: CsrGraph, options: FastRPOptions | CompiledFastRPOptions = {}): Promise<FastRPResult> {
+export async function fastRP(
+  graph: CsrGraph,
+  options: FastRPOptions | CompiledFastRPOptions = {},
+  /** Rows to allocate in the outputs (≥ nodeCount): headroom for nodes that arrive later. */
+  allocRows: number = graph.nodeCount,
+): Promise<FastRPResult> {
   const o = isCompiled(options) ? options : compileFastRPOptions(options);
   const n = graph.nodeCount;
   if (graph.rowPtr.length < n + 1) throw new ValidationError(`rowPtr has ${graph.rowPtr.length} entries for ${n} nodes`);
@@ -47,12 +52,12 @@ export async function fastRP(graph: CsrGraph, options: FastRPOptions | CompiledF
     rowPtr: shared ? toShared(graph.rowPtr, Uint32Array, n + 1) : graph.rowPtr,
     cols: shared ? toShared(graph.cols, Int32Array, nnz) : graph.cols,
     vals: shared ? toShared(graph.vals, Float32Array, nnz) : graph.vals,
-    deg: alloc(Float64Array, n, shared),
+    deg: alloc(Float64Array, Math.max(n, allocRows), shared),
     seeds: seedsOf(o, n, keyOf, shared),
     ...projectContent(o, n, keyOf, shared),
     x0: alloc(Float32Array, n * o.dim, shared),
-    iterates: Array.from(o.iterationWeights, () => alloc(Float32Array, n * o.dim, shared)),
-    out: alloc(Float32Array, n * o.dim, shared),
+    iterates: Array.from(o.iterationWeights, () => alloc(Float32Array, Math.max(n, allocRows) * o.dim, shared)),
+    out: alloc(Float32Array, Math.max(n, allocRows) * o.dim, shared),
   };
   for (let u = 0; u < n; u++) {
     let d = 0;
@@ -98,33 +103,55 @@ function workerBootstrap(): string {
   return `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`;
 }
 
+let pool: Worker[] = [];
+
+/**
+ * Worker threads are kept between runs (starting one costs a tsx bootstrap) and unref'd, so
+ * an idle pool never keeps the process alive. {@link closeFastRPWorkers} ends them.
+ */
+function workers(count: number): Worker[] {
+  while (pool.length < count) {
+    const w = new Worker(workerBootstrap(), { eval: true });
+    w.unref();
+    w.on('error', () => {
+      pool = pool.filter((x) => x !== w);
+    });
+    pool.push(w);
+  }
+  return pool.slice(0, count);
+}
+
+/** Terminates the batch worker threads (they restart on the next parallel run). */
+export async function closeFastRPWorkers(): Promise<void> {
+  const ws = pool;
+  pool = [];
+  await Promise.all(ws.map((w) => w.terminate()));
+}
+
+function request(w: Worker, message: unknown): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onMessage = (): void => {
+      w.off('error', onError);
+      resolve();
+    };
+    const onError = (err: Error): void => {
+      w.off('message', onMessage);
+      reject(err);
+    };
+    w.once('message', onMessage);
+    w.once('error', onError);
+    w.postMessage(message);
+  });
+}
+
 async function runParallel(st: KernelState, bounds: number[], k: number): Promise<void> {
-  const code = workerBootstrap();
-  const workers = bounds.slice(0, -1).map(
-    (start, b) => new Worker(code, { eval: true, workerData: { state: st, start, end: bounds[b + 1]! } }),
-  );
+  const ws = workers(bounds.length - 1);
+  // While a run is in flight the pool must keep the process alive.
+  for (const w of ws) w.ref();
   try {
-    for (let step = 0; step <= k; step++) {
-      await Promise.all(
-        workers.map(
-          (w) =>
-            new Promise<void>((resolve, reject) => {
-              const onMessage = (): void => {
-                w.off('error', onError);
-                resolve();
-              };
-              const onError = (err: Error): void => {
-                w.off('message', onMessage);
-                reject(err);
-              };
-              w.once('message', onMessage);
-              w.once('error', onError);
-              w.postMessage(step);
-            }),
-        ),
-      );
-    }
+    await Promise.all(ws.map((w, b) => request(w, { type: 'run', state: st, start: bounds[b]!, end: bounds[b + 1]! })));
+    for (let step = 0; step <= k; step++) await Promise.all(ws.map((w) => request(w, { type: 'step', step })));
   } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
+    for (const w of ws) w.unref();
   }
 }

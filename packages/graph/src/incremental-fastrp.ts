@@ -12,18 +12,24 @@ import { asFloat32, asFloat64, decodeSnapshot, encodeSnapshot } from './internal
 /** Options of {@link IncrementalFastRP}: the FastRP parameters plus the incremental budget and reporting. */
 export interface IncrementalFastRPOptions extends FastRPOptions {
   /**
-   * Budget: rows of the iterates an update may recompute, per edge change in the delta
-   * (count). Pushes beyond it are dropped, largest relative changes first kept, and their
-   * estimated error is added to the drift.
-   * @defaultValue 1000
+   * Budget: distinct rows an update may recompute per level, per edge change in the delta
+   * (count). Contributions to further rows are skipped once it is spent (sources are taken
+   * in order of relative change) and their estimated error goes to the drift.
+   * @defaultValue 500
    */
   maxTouchedPerEdge?: number;
-  /** A row whose relative change is below this is not propagated further (its error goes to the drift). @defaultValue 0.001 */
+  /**
+   * A contribution S[x,j]·δⱼ is applied only if it changes row x by at least this fraction
+   * (estimated as (S[x,j]/dₓ)·‖δⱼ‖/‖Xⱼ‖, the push threshold of approximate personalized
+   * PageRank); smaller ones are skipped and counted in the drift. The main cost/accuracy knob.
+   * @defaultValue 0.01
+   */
   propagationTolerance?: number;
   /**
-   * Mean estimated relative error per node (unitless) above which {@link IncrementalFastRP.needsFullRecompute}
-   * turns true and the `onNeedsFullRecompute` callbacks fire.
-   * @defaultValue 0.02
+   * Mean estimated relative error per node (unitless; skipped contributions add in quadrature
+   * per row) above which {@link IncrementalFastRP.needsFullRecompute} turns true and the
+   * `onNeedsFullRecompute` callbacks fire. 0.05 corresponds to a mean cosine near 0.998.
+   * @defaultValue 0.05
    */
   driftThreshold?: number;
   /**
@@ -38,9 +44,9 @@ export interface IncrementalFastRPOptions extends FastRPOptions {
 }
 
 const IncrementalSchema = z.object({
-  maxTouchedPerEdge: z.number().int().min(1).default(1000),
-  propagationTolerance: z.number().min(0).max(1).default(0.001),
-  driftThreshold: z.number().positive().default(0.02),
+  maxTouchedPerEdge: z.number().int().min(1).default(500),
+  propagationTolerance: z.number().min(0).max(1).default(0.01),
+  driftThreshold: z.number().positive().default(0.05),
   epsilon: z.number().min(0).default(0.001),
   metric: z.enum(['cosine', 'l2']).default('cosine'),
 });
@@ -80,6 +86,8 @@ interface State {
   iter: Float32Array[];
   out: Float32Array;
   moved: Float32Array;
+  /** Squared estimated relative error per row, accumulated from skipped pushes. */
+  err: Float32Array;
 }
 
 interface Journal {
@@ -106,7 +114,7 @@ export class IncrementalFastRP {
   private state: State;
   private readonly kernel: KernelState;
   private readonly contentP: Float32Array | undefined;
-  private driftSum = 0;
+  private errSum = 0;
   private flagged = false;
   private readonly listeners = new Set<(drift: number) => void>();
   private journal: Journal | undefined;
@@ -162,7 +170,7 @@ export class IncrementalFastRP {
 
   /** Mean estimated relative error per node accumulated since the last full recompute. */
   get drift(): number {
-    return this.state.n > 0 ? this.driftSum / this.state.n : 0;
+    return this.state.n > 0 ? Math.max(0, this.errSum) / this.state.n : 0;
   }
 
   /** True once the drift passed `driftThreshold`; cleared by {@link fullRecompute}. */
@@ -251,9 +259,10 @@ export class IncrementalFastRP {
     const sections: Record<string, Float32Array | Float64Array> = {
       deg: s.deg.subarray(0, s.n),
       out: s.out.subarray(0, s.n * o.dim),
+      err: s.err.subarray(0, s.n),
     };
     s.iter.forEach((a, i) => (sections[`iter${i}`] = a.subarray(0, s.n * o.dim)));
-    return encodeSnapshot({ kind: 'fastrp-state', n: s.n, fingerprint: fingerprint(o), driftSum: this.driftSum }, sections);
+    return encodeSnapshot({ kind: 'fastrp-state', n: s.n, fingerprint: fingerprint(o), driftSum: this.errSum }, sections);
   }
 
   /** Restores a {@link snapshot} taken with the same options on the same graph state. */
@@ -273,7 +282,8 @@ export class IncrementalFastRP {
     s.out.set(asFloat32(snap.section('out')));
     s.iter.forEach((a, i) => a.set(asFloat32(snap.section(`iter${i}`))));
     e.state = s;
-    e.driftSum = meta.driftSum;
+    e.errSum = meta.driftSum;
+    s.err.set(asFloat32(snap.section('err')));
     e.syncNodes(s);
     return e;
   }
@@ -285,18 +295,16 @@ export class IncrementalFastRP {
     const n = csr.nodeCount;
     this.journal = { scale: 1, src: [], dst: [], w: [] };
     const graph = this.graph;
-    const res = await fastRP({ nodeCount: n, rowPtr: csr.rowPtr, cols: csr.cols, vals: csr.vals, keys: (j) => graph.nodeKey(j) }, this.options);
-    const o = this.options;
-    const next = emptyState(o, n);
-    next.n = n;
-    next.deg.set(res.degrees);
-    next.out.set(res.embeddings);
-    res.iterates.forEach((a, i) => next.iter[i]!.set(a));
+    // Headroom so the first new nodes after the swap don't copy the whole state.
+    const cap = Math.max(1024, Math.ceil(n * 1.25));
+    const res = await fastRP({ nodeCount: n, rowPtr: csr.rowPtr, cols: csr.cols, vals: csr.vals, keys: (j) => graph.nodeKey(j) }, this.options, cap);
+    // Adopt the batch buffers (no copy: at 1M nodes × 128 dims each iterate is 512 MB).
+    const next: State = { n, cap, deg: res.degrees, iter: res.iterates, out: res.embeddings, moved: new Float32Array(cap), err: new Float32Array(cap) };
     this.syncNodes(next);
     const j = this.journal;
     this.journal = undefined;
     let replayedEdges = 0;
-    this.driftSum = 0;
+    this.errSum = 0;
     if (j.src.length > 0 || j.scale !== 1) {
       if (j.scale !== 1) this.rescaleState(next, j.scale);
       replayedEdges = j.src.length;
@@ -461,17 +469,12 @@ export class IncrementalFastRP {
         return { x, rho: xn > 0 ? Math.sqrt(dn / xn) : dn > 0 ? Infinity : 0, shrank: xn < PULL_BELOW * PULL_BELOW * on };
       });
       order.sort((p, q) => q.rho - p.rho);
+      const lw = this.levelWeight[i]!;
       for (const { x: j, rho, shrank } of order) {
         if (rho === 0) continue;
-        const len = csr.rowLength(j);
-        if (rho < tol || next.size + len > budget) {
-          droppedPushes++;
-          this.driftSum += Math.min(rho, 1) * this.neighbourShare(j, s) * this.levelWeight[i]!;
-          continue;
-        }
         if (shrank) {
-          // X[j] shrank by orders of magnitude: adding δ would subtract nearly equal float32 numbers in the
-          // neighbours' sums. Recompute those rows from scratch instead (exact, O(deg·d)).
+          // X[j] shrank by orders of magnitude: adding δ would subtract nearly equal float32
+          // numbers in the neighbours' sums. Recompute those rows from scratch (exact, O(deg·d)).
           if (j < baseRows) for (let p = rowPtr[j]!, end = rowPtr[j + 1]!; p < end; p++) pull.add(cols[p]!);
           for (let e = head[j]!; e >= 0; e = dNext[e]!) pull.add(dDst[e]!);
           continue;
@@ -479,9 +482,19 @@ export class IncrementalFastRP {
         const f = frontier.offset(j);
         const fd = frontier.data;
         const inc = incr.get(j);
+        // Push-style threshold (as in approximate personalized PageRank): a contribution is
+        // applied only if it moves the target row by at least `tol` relative to itself,
+        // roughly (S[x,j]/d_x)·ρ_j; hubs thus absorb small changes without work.
         const pushTo = (x: number, sw: number): void => {
           const old = inc === undefined ? sw : sw - (inc.get(x) ?? 0);
           if (old <= 0) return;
+          const dx = s.deg[x]!;
+          const e = Math.min(1, dx > 0 ? (old / dx) * rho : rho);
+          if (e < tol || (next.size >= budget && next.offset(x) < 0)) {
+            droppedPushes++;
+            this.addError(s, x, e * lw);
+            return;
+          }
           const off = next.row(x);
           const nd = next.data;
           for (let c = 0; c < d; c++) nd[off + c]! += old * fd[f + c]!;
@@ -494,6 +507,7 @@ export class IncrementalFastRP {
       for (const x of pull) {
         const off = next.row(x);
         this.pullRow(s, x, prev, next.data, off);
+        this.addError(s, x, 0, true);
       }
       const nd = next.data;
       for (const x of next.nodes) {
@@ -538,14 +552,15 @@ export class IncrementalFastRP {
     });
   }
 
-  /** Σ over j's neighbours x of S[j,x]/d_x: how many "whole rows" a dropped push of j leaves stale. */
-  private neighbourShare(j: number, s: State): number {
-    let share = 0;
-    this.graph.adjacency.forEachNeighbor(j, (x, sw) => {
-      const dx = s.deg[x]!;
-      if (dx > 0) share += sw / dx;
-    });
-    return share;
+  /**
+   * Adds an estimated relative error e to row x (errors from independent skipped pushes add in
+   * quadrature) and keeps Σₓ √err[x] current; `reset` clears x's error (it was recomputed).
+   */
+  private addError(s: State, x: number, e: number, reset = false): void {
+    const a = s.err[x]!;
+    const b = reset ? 0 : a + e * e;
+    s.err[x] = b;
+    this.errSum += Math.sqrt(b) - Math.sqrt(a);
   }
 
   /** Recomputes E for touched rows and reports those that moved ≥ ε since last reported. */
@@ -654,6 +669,7 @@ function emptyState(o: CompiledFastRPOptions, cap: number): State {
     iter: Array.from(o.iterationWeights, () => new Float32Array(c * o.dim)),
     out: new Float32Array(c * o.dim),
     moved: new Float32Array(c),
+    err: new Float32Array(c),
   };
 }
 
@@ -667,6 +683,7 @@ function growState(s: State, o: CompiledFastRPOptions, cap: number): void {
   s.out = grow(s.out, cap * o.dim);
   s.iter = s.iter.map((a) => grow(a, cap * o.dim));
   s.moved = grow(s.moved, cap);
+  s.err = grow(s.err, cap);
   s.cap = cap;
 }
 

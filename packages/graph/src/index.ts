@@ -10,7 +10,7 @@ export type {
 } from './behaviour-graph';
 export { compileFastRPOptions } from './fastrp-options';
 export type { CompiledFastRPOptions, FastRPOptions } from './fastrp-options';
-export { fastRP } from './fastrp';
+export { closeFastRPWorkers, fastRP } from './fastrp';
 export type { CsrGraph, FastRPResult } from './fastrp';
 export { IncrementalFastRP } from './incremental-fastrp';
 export type { FullRecomputeResult, IncrementalFastRPOptions, UpdateResult } from './incremental-fastrp';
