@@ -1,14 +1,13 @@
 import { type ExtractedAttribute, normalizeMultiline, normalizeText } from '@affinity/contracts';
 import { type AttributeSpec, type CategorySchema, loadCategorySchemas } from './category-schema';
 import type { CategoryVocab } from './internal/category-vocab';
-import { analyseTitle, featureStrings, hashFeatures } from './internal/features';
-import { MAX_VALUE_TOKENS, lookupAll } from './internal/gazetteer';
+import { type TitleAnalysis, analyseTitle, featureStrings, hashFeatures } from './internal/features';
 import { SchemaIndex } from './internal/schema-index';
 import { allowedTags } from './internal/tags';
-import { type Token, tokenize } from './internal/tokenize';
+import type { Token } from './internal/tokenize';
 import { ZeroShotChooser, type EmbedTexts } from './internal/zero-shot';
 import { type LabelledProduct, type LearnVocabularyOptions, learnVocabulary, longestLeading } from './learn-vocabulary';
-import { findPatterns, type PatternMatch } from './patterns';
+import type { PatternMatch } from './patterns';
 import { Vocabulary } from './vocabulary';
 
 export type { EmbedTexts } from './internal/zero-shot';
@@ -56,6 +55,8 @@ interface Candidate {
   raw: string;
   confidence: number;
   source: 'pattern' | 'vocabulary';
+  /** Which extractor proposed it; agreement between different ones raises confidence. */
+  origin: 'tagger' | 'leading' | 'pattern' | 'lookup' | 'seed';
 }
 
 const MAX_VALUE = 256;
@@ -129,11 +130,14 @@ export class AttributeExtractor {
     const specs = new Map(schema.attributes.map((a) => [a.name, a]));
     const vocab = this.vocab.categories.get(key);
     const title = normalizeText(input.title);
-    const titleCands = this.titleCandidates(title, key, schema, vocab);
-    const chosen = this.choose(titleCands, specs, filled);
+    const chosen: Candidate[] = [];
+    if (title !== '') {
+      const a = analyseTitle(title, vocab, this.vocab.tagger === undefined ? undefined : this.vocab.global);
+      chosen.push(...this.choose(this.titleCandidates(a, key, schema, vocab), specs, filled));
+    }
     const description = input.description === undefined ? '' : normalizeMultiline(input.description).slice(0, this.maxDescriptionChars);
     if (description !== '') {
-      const descCands = this.textCandidates(description, 'description', schema, vocab).map((c) => ({
+      const descCands = this.textCandidates(analyseTitle(description, vocab, undefined), 'description', schema, vocab).map((c) => ({
         ...c,
         confidence: c.confidence * this.descriptionFactor,
       }));
@@ -175,14 +179,13 @@ export class AttributeExtractor {
     return found;
   }
 
-  private titleCandidates(title: string, key: string, schema: CategorySchema, vocab: CategoryVocab | undefined): Candidate[] {
-    const out = this.textCandidates(title, 'title', schema, vocab);
+  private titleCandidates(a: TitleAnalysis, key: string, schema: CategorySchema, vocab: CategoryVocab | undefined): Candidate[] {
+    const title = a.text;
+    const out = this.textCandidates(a, 'title', schema, vocab);
     const tagger = this.vocab.tagger;
-    if (tagger !== undefined && title !== '') {
-      const attrIndex = new Map(this.vocab.attributes.map((a, i) => [a, i]));
-      const allowed = allowedTags(attrIndex, schema, vocab);
+    if (tagger !== undefined) {
+      const allowed = allowedTags(this.attrIndex(), schema, vocab);
       if (allowed.length > 1) {
-        const a = analyseTitle(title, vocab, this.vocab.global);
         const spans = tagger.spans({ features: hashFeatures(featureStrings(a, key, vocab, undefined)), allowed }, MIN_SPAN_PROBABILITY);
         for (const s of spans) {
           const attr = this.vocab.attributes[s.attr] as string;
@@ -190,12 +193,12 @@ export class AttributeExtractor {
           const end = (a.tokens[s.end - 1] as Token).end;
           const raw = title.slice(start, end);
           const spec = schema.attributes.find((x) => x.name === attr);
-          out.push({ attr, field: 'title', start, end, raw, value: normalizedValue(spec, raw, a.patterns, start, end), confidence: s.probability, source: 'vocabulary' });
+          out.push({ attr, field: 'title', start, end, raw, value: normalizedValue(spec, raw, a.patterns, start, end), confidence: s.probability, source: 'vocabulary', origin: 'tagger' });
         }
       }
     }
     if (vocab !== undefined) {
-      const tokens = tokenize(title);
+      const tokens = a.tokens;
       for (const spec of schema.attributes) {
         if (!spec.leading) continue;
         const n = longestLeading(tokens, vocab, false);
@@ -204,29 +207,28 @@ export class AttributeExtractor {
         const p = vocab.patternPrecision(spec.name, 'leading');
         if (p === undefined) continue;
         const start = (tokens[0] as Token).start;
-        out.push({ attr: spec.name, field: 'title', start, end, raw: title.slice(start, end), value: title.slice(start, end), confidence: p, source: 'vocabulary' });
+        out.push({ attr: spec.name, field: 'title', start, end, raw: title.slice(start, end), value: title.slice(start, end), confidence: p, source: 'vocabulary', origin: 'leading' });
       }
     }
     return out;
   }
 
   /** Candidates any field can give: unit-aware patterns, learned values and schema seed values. */
-  private textCandidates(text: string, field: 'title' | 'description', schema: CategorySchema, vocab: CategoryVocab | undefined): Candidate[] {
+  private textCandidates(a: TitleAnalysis, field: 'title' | 'description', schema: CategorySchema, vocab: CategoryVocab | undefined): Candidate[] {
     const out: Candidate[] = [];
-    if (text === '') return out;
-    const patterns = findPatterns(text);
+    const { text, patterns } = a;
     for (const spec of schema.attributes) {
       if (spec.patterns.length === 0) continue;
       for (const m of patterns) {
         if (!spec.patterns.includes(m.kind)) continue;
         const p = vocab?.patternPrecision(spec.name, m.kind) ?? this.patternConfidence;
-        out.push({ attr: spec.name, field, start: m.start, end: m.end, raw: m.raw, value: m.value, confidence: p, source: 'pattern' });
+        out.push({ attr: spec.name, field, start: m.start, end: m.end, raw: m.raw, value: m.value, confidence: p, source: 'pattern', origin: 'pattern' });
       }
     }
     if (vocab !== undefined) {
-      const tokens = tokenize(text);
-      const wanted = new Set(schema.attributes.map((a) => a.name));
-      for (const h of lookupAll(tokens, vocab.values, MAX_VALUE_TOKENS)) {
+      const tokens = a.tokens;
+      const wanted = new Set(schema.attributes.map((x) => x.name));
+      for (const h of a.hits) {
         for (const st of h.entry) {
           if (!wanted.has(st.attr) && !vocab.attrs.has(st.attr)) continue;
           // Shrunk towards zero: a form labelled once and seen once is not yet a sure thing.
@@ -235,7 +237,7 @@ export class AttributeExtractor {
           const end = (tokens[h.end - 1] as Token).end;
           const raw = text.slice(start, end);
           const spec = schema.attributes.find((x) => x.name === st.attr);
-          out.push({ attr: st.attr, field, start, end, raw, value: normalizedValue(spec, raw, patterns, start, end), confidence: conf, source: 'vocabulary' });
+          out.push({ attr: st.attr, field, start, end, raw, value: normalizedValue(spec, raw, patterns, start, end), confidence: conf, source: 'vocabulary', origin: 'lookup' });
         }
       }
     }
@@ -245,10 +247,17 @@ export class AttributeExtractor {
       for (const hit of text.matchAll(m.re)) {
         const raw = hit[0];
         const start = hit.index;
-        out.push({ attr: spec.name, field, start, end: start + raw.length, raw, value: m.values.get(raw.toLowerCase()) ?? raw, confidence: this.seedConfidence, source: 'vocabulary' });
+        out.push({ attr: spec.name, field, start, end: start + raw.length, raw, value: m.values.get(raw.toLowerCase()) ?? raw, confidence: this.seedConfidence, source: 'vocabulary', origin: 'seed' });
       }
     }
     return out;
+  }
+
+  private attrIndexCache: { vocab: Vocabulary; index: Map<string, number> } | undefined;
+
+  private attrIndex(): Map<string, number> {
+    if (this.attrIndexCache?.vocab !== this.vocab) this.attrIndexCache = { vocab: this.vocab, index: new Map(this.vocab.attributes.map((a, i) => [a, i])) };
+    return this.attrIndexCache.index;
   }
 
   private seedMatcher(spec: AttributeSpec): { re: RegExp; values: Map<string, string> } {
@@ -267,7 +276,8 @@ export class AttributeExtractor {
   }
 
   /** Most confident first; a value needs its threshold, its attribute still open and its span free. */
-  private choose(cands: Candidate[], specs: ReadonlyMap<string, AttributeSpec>, filled: Set<string>): Candidate[] {
+  private choose(all: Candidate[], specs: ReadonlyMap<string, AttributeSpec>, filled: Set<string>): Candidate[] {
+    const cands = agree(all);
     cands.sort((a, b) => b.confidence - a.confidence || b.end - b.start - (a.end - a.start) || a.start - b.start);
     const taken: [number, number][] = [];
     const out: Candidate[] = [];
@@ -286,6 +296,31 @@ export class AttributeExtractor {
     return out.sort((a, b) => a.start - b.start);
   }
 }
+
+/**
+ * One candidate per (attribute, span): the most confident, raised when another extractor proposed
+ * the same span: p = p1 + (1 - p1) * p2 * AGREEMENT_WEIGHT. The weight stays well under 1 because
+ * the extractors share evidence (the tagger sees the lookups as features).
+ */
+function agree(cands: readonly Candidate[]): Candidate[] {
+  const by = new Map<string, Candidate[]>();
+  for (const c of cands) {
+    const k = `${c.attr}\u0000${c.start}\u0000${c.end}`;
+    const list = by.get(k);
+    if (list === undefined) by.set(k, [c]);
+    else list.push(c);
+  }
+  const out: Candidate[] = [];
+  for (const list of by.values()) {
+    list.sort((a, b) => b.confidence - a.confidence);
+    const best = list[0] as Candidate;
+    const other = list.find((c) => c.origin !== best.origin);
+    out.push(other === undefined ? best : { ...best, confidence: best.confidence + (1 - best.confidence) * other.confidence * AGREEMENT_WEIGHT });
+  }
+  return out;
+}
+
+const AGREEMENT_WEIGHT = 0.5;
 
 function round(x: number): number {
   return Math.round(Math.min(1, Math.max(0, x)) * 1000) / 1000;

@@ -8,6 +8,7 @@
  */
 import type { CategorySchema } from './category-schema';
 import { AttributeExtractor } from './attribute-extractor';
+import { mulberry32 } from './internal/random';
 import { SchemaIndex } from './internal/schema-index';
 import { type LearnVocabularyOptions, learnVocabulary } from './learn-vocabulary';
 import { Vocabulary } from './vocabulary';
@@ -131,16 +132,6 @@ export function scoreExactMatch(
   };
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Fold id per example: within each category a seeded shuffle dealt round-robin, so folds keep the category mix. */
 export function stratifiedFolds(categories: readonly string[], folds: number, seed: number): number[] {

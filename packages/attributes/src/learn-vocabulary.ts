@@ -4,6 +4,7 @@ import { CategoryVocab, leadingKeys } from './internal/category-vocab';
 import { type CrfSequence, LinearChainCrf } from './internal/crf';
 import { analyseTitle, featureStrings, hashFeatures } from './internal/features';
 import { MAX_VALUE_TOKENS, alignSpan, lookupAll, tokenKey } from './internal/gazetteer';
+import { findPatterns } from './patterns';
 import { SchemaIndex } from './internal/schema-index';
 import { allowedTags } from './internal/tags';
 import { type Token, tokenize } from './internal/tokenize';
@@ -130,14 +131,14 @@ export function learnVocabulary(products: Iterable<LabelledProduct>, options: Le
   // Second pass: how often each known form occurs at all, and how reliable patterns and leading n-grams are.
   for (const r of prepared) {
     const vocab = categories.get(r.key) as CategoryVocab;
-    for (const h of lookupAll(r.tokens, vocab.values, MAX_VALUE_TOKENS)) for (const s of h.entry) s.seen++;
-    for (const h of lookupAll(r.tokens, global.values, MAX_VALUE_TOKENS)) for (const s of h.entry) s.seen++;
+    for (const h of lookupAll(r.tokens, vocab.values, vocab.prefixes)) for (const s of h.entry) s.seen++;
+    for (const h of lookupAll(r.tokens, global.values, global.prefixes)) for (const s of h.entry) s.seen++;
     if (r.spans.length === 0) continue;
     const gold = new Map(r.spans.map(([attr, , , s, e]) => [attr, `${s}:${e}`]));
-    const a = analyseTitle(r.title, undefined, undefined);
+    const patterns = findPatterns(r.title);
     for (const spec of r.schema.attributes) {
-      if (spec.patterns.length === 0 || !gold.has(spec.name) && !vocab.attrs.has(spec.name)) continue;
-      for (const m of a.patterns) {
+      if (spec.patterns.length === 0 || (!gold.has(spec.name) && !vocab.attrs.has(spec.name))) continue;
+      for (const m of patterns) {
         if (spec.patterns.includes(m.kind)) vocab.addPatternStat(spec.name, m.kind, gold.get(spec.name) === `${m.start}:${m.end}`);
       }
     }

@@ -72,11 +72,7 @@ function statsToJson(v: CategoryVocab): Stats {
 function statsFromJson(s: Stats): CategoryVocab {
   const v = new CategoryVocab();
   v.titles = s.titles;
-  for (const [key, attr, surface, labelled, seen] of s.values) {
-    const list = v.values.get(key) ?? [];
-    list.push({ attr, surface, labelled, seen });
-    v.values.set(key, list);
-  }
+  for (const [key, attr, surface, labelled, seen] of s.values) v.valueList(key).push({ attr, surface, labelled, seen });
   for (const [k, n] of s.leading) v.leading.set(k, n);
   for (const [attr, kind, h, m] of s.patternStats) v.patternStats.set(`${attr}\u0000${kind}`, [h, m]);
   for (const [a, n] of s.attrs) {

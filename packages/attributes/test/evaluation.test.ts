@@ -65,8 +65,10 @@ describe('stratified folds', () => {
 });
 
 describe('OA-Mine regression (5-fold cross-validation, learned from the other folds only)', () => {
-  // Floors sit 0.02 under what bench/attributes/evaluate.ts measured (see bench/results/attributes.md).
-  const FLOOR = { schemaF1: 0.72, schemaPrecision: 0.78, annotatedF1: 0.73 };
+  // Floors sit about 0.02 under what bench/attributes/evaluate.ts measured with the same folds and
+  // seeds (schema protocol P 0.799 / F1 0.746, annotated F1 0.757; see bench/results/attributes.md).
+  // Everything is seeded, so only a code change moves these numbers.
+  const FLOOR = { schemaF1: 0.725, schemaPrecision: 0.775, annotatedF1: 0.735 };
 
   it('keeps micro F1 and precision above their floors', () => {
     const path = fileURLToPath(new URL('../../../data/oa-mine/train.jsonl', import.meta.url));

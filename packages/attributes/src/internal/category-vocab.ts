@@ -1,4 +1,3 @@
-import { MAX_VALUE_TOKENS } from './gazetteer';
 import type { Token } from './tokenize';
 
 /** How one surface form behaves for one attribute in one category. */
@@ -44,12 +43,27 @@ export class CategoryVocab {
     for (const w of new Set(tokens.map((t) => t.lower))) this.df.set(w, (this.df.get(w) ?? 0) + 1);
   }
 
-  addLabel(key: string, attr: string, surface: string): void {
+  /** Every token-prefix of every key in `values`, so lookups stop as soon as no value can match. */
+  readonly prefixes = new Set<string>();
+
+  /** The stats list of `key`, created (and its prefixes indexed) on first use. */
+  valueList(key: string): ValueStat[] {
     let list = this.values.get(key);
     if (list === undefined) {
       list = [];
       this.values.set(key, list);
+      let at = key.indexOf(' ');
+      while (at >= 0) {
+        this.prefixes.add(key.slice(0, at));
+        at = key.indexOf(' ', at + 1);
+      }
+      this.prefixes.add(key);
     }
+    return list;
+  }
+
+  addLabel(key: string, attr: string, surface: string): void {
+    const list = this.valueList(key);
     let st = list.find((s) => s.attr === attr);
     if (st === undefined) {
       st = { attr, surface, labelled: 0, seen: 0 };
@@ -95,5 +109,3 @@ export function leadingKeys(tokens: readonly Token[]): string[] {
   }
   return out;
 }
-
-export { MAX_VALUE_TOKENS };

@@ -1,3 +1,5 @@
+import { mulberry32 } from './random';
+
 /**
  * Linear-chain CRF over BIO tags with hashed (feature, label) weights.
  *
@@ -38,16 +40,6 @@ export function attrOf(tag: number): number {
   return (tag - 1) >> 1;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class LinearChainCrf {
   readonly numTags: number;
@@ -75,17 +67,40 @@ export class LinearChainCrf {
     return (feature + tag) & this.mask;
   }
 
+  /** `allowed` must be O followed by (B, I) pairs of the same attribute, as `allowedTags` builds it. */
+  private static checkLayout(allowed: Int32Array): void {
+    let ok = allowed[0] === 0 && allowed.length % 2 === 1;
+    for (let j = 1; ok && j < allowed.length; j += 2) ok = (allowed[j] as number) % 2 === 1 && allowed[j + 1] === (allowed[j] as number) + 1;
+    if (!ok) throw new TypeError('allowed tags must be O followed by (B, I) pairs');
+  }
+
   /** Whether `to` may follow `from` (-1 = sequence start): I-x only continues B-x or I-x. */
   private static legal(from: number, to: number): boolean {
     if (!isInside(to)) return true;
     return from >= 0 && from !== 0 && attrOf(from) === attrOf(to);
   }
 
+  // Scratch buffers reused across calls (training calls forward-backward ~10^4 times); every
+  // caller consumes the results before the next call, and the class is not shared across threads.
+  private buf = { size: 0, em: new Float64Array(0), psi: new Float64Array(0), alpha: new Float64Array(0), beta: new Float64Array(0), scale: new Float64Array(0), trSize: 0, tr: new Float64Array(0) };
+
+  private scratch(T: number, K: number): void {
+    const n = T * K;
+    if (n > this.buf.size) {
+      const size = Math.max(n, this.buf.size * 2, 256);
+      this.buf = { ...this.buf, size, em: new Float64Array(size), psi: new Float64Array(size), alpha: new Float64Array(size), beta: new Float64Array(size) };
+    }
+    if (T > this.buf.scale.length) this.buf.scale = new Float64Array(Math.max(T, this.buf.scale.length * 2, 64));
+    const t = (K + 1) * K;
+    if (t > this.buf.trSize) this.buf = { ...this.buf, trSize: t, tr: new Float64Array(t) };
+  }
+
   /** emissions[t * K + j] for allowed tag j. */
   private emissions(seq: CrfSequence): Float64Array {
     const K = seq.allowed.length;
     const T = seq.features.length;
-    const out = new Float64Array(T * K);
+    const out = this.buf.em;
+    out.fill(0, 0, T * K);
     const w = this.weights;
     const mask = this.mask;
     const allowed = seq.allowed;
@@ -103,7 +118,7 @@ export class LinearChainCrf {
   /** exp(transition) over allowed tags; row K is the start state. Illegal moves are 0. */
   private expTransitions(allowed: Int32Array): Float64Array {
     const K = allowed.length;
-    const out = new Float64Array((K + 1) * K);
+    const out = this.buf.tr;
     for (let i = 0; i <= K; i++) {
       const from = i === K ? -1 : (allowed[i] as number);
       const row = i === K ? this.numTags : from;
@@ -119,23 +134,29 @@ export class LinearChainCrf {
   private forwardBackward(seq: CrfSequence) {
     const K = seq.allowed.length;
     const T = seq.features.length;
+    LinearChainCrf.checkLayout(seq.allowed);
+    this.scratch(T, K);
     const em = this.emissions(seq);
-    const psi = new Float64Array(T * K);
+    const psi = this.buf.psi;
     for (let t = 0; t < T; t++) {
       let max = -Infinity;
       for (let j = 0; j < K; j++) max = Math.max(max, em[t * K + j] as number);
       for (let j = 0; j < K; j++) psi[t * K + j] = Math.exp((em[t * K + j] as number) - max);
     }
     const tr = this.expTransitions(seq.allowed);
-    const alpha = new Float64Array(T * K);
-    const beta = new Float64Array(T * K);
-    const scale = new Float64Array(T);
+    const alpha = this.buf.alpha;
+    const beta = this.buf.beta;
+    const scale = this.buf.scale;
+    // `allowed` is O then (B, I) pairs, so I at index j (even, > 0) can only follow j - 1 or j, and
+    // a source i can only reach O, the B tags and its own I: about half of the K^2 moves are skipped.
     for (let t = 0; t < T; t++) {
       let z = 0;
+      const prev = (t - 1) * K;
       for (let j = 0; j < K; j++) {
         let s = 0;
         if (t === 0) s = tr[K * K + j] as number;
-        else for (let i = 0; i < K; i++) s += (alpha[(t - 1) * K + i] as number) * (tr[i * K + j] as number);
+        else if (j > 0 && j % 2 === 0) s = (alpha[prev + j - 1] as number) * (tr[(j - 1) * K + j] as number) + (alpha[prev + j] as number) * (tr[j * K + j] as number);
+        else for (let i = 0; i < K; i++) s += (alpha[prev + i] as number) * (tr[i * K + j] as number);
         const v = s * (psi[t * K + j] as number);
         alpha[t * K + j] = v;
         z += v;
@@ -145,9 +166,14 @@ export class LinearChainCrf {
     }
     for (let j = 0; j < K; j++) beta[(T - 1) * K + j] = 1;
     for (let t = T - 2; t >= 0; t--) {
+      const next = (t + 1) * K;
       for (let i = 0; i < K; i++) {
         let s = 0;
-        for (let j = 0; j < K; j++) s += (tr[i * K + j] as number) * (psi[(t + 1) * K + j] as number) * (beta[(t + 1) * K + j] as number);
+        for (let j = 0; j < K; j += j === 0 ? 1 : 2) s += (tr[i * K + j] as number) * (psi[next + j] as number) * (beta[next + j] as number);
+        if (i > 0) {
+          const jI = i % 2 === 1 ? i + 1 : i;
+          s += (tr[i * K + jI] as number) * (psi[next + jI] as number) * (beta[next + jI] as number);
+        }
         beta[t * K + i] = s / (scale[t + 1] as number);
       }
     }

@@ -1,7 +1,7 @@
 import { findPatterns, type PatternMatch } from '../patterns';
 import { type CategoryVocab, type ValueStat, leadingKeys } from './category-vocab';
 import { hashFeature } from './crf';
-import { type GazetteerHit, MAX_VALUE_TOKENS, lookupAll } from './gazetteer';
+import { type GazetteerHit, lookupAll } from './gazetteer';
 import { type Token, tokenize } from './tokenize';
 
 /** Everything extraction needs to know about one title, computed once. */
@@ -41,16 +41,19 @@ export function analyseTitle(text: string, vocab: CategoryVocab | undefined, glo
     });
     return s >= 0 ? ([s, e] as [number, number]) : undefined;
   });
-  const hits = vocab === undefined ? [] : lookupAll(tokens, vocab.values, MAX_VALUE_TOKENS);
-  const globalHits = global === undefined ? [] : lookupAll(tokens, global.values, MAX_VALUE_TOKENS);
+  const hits = vocab === undefined ? [] : lookupAll(tokens, vocab.values, vocab.prefixes);
+  const globalHits = global === undefined ? [] : lookupAll(tokens, global.values, global.prefixes);
   return { text, tokens, patterns, patternTokens, hits, globalHits };
 }
 
+/** Character classes with runs collapsed: "Women's" → "Xx'x", "17.6oz" → "d.dx". */
 function shape(t: string): string {
   let s = '';
   let last = '';
   for (const ch of t) {
-    const c = /\p{Lu}/u.test(ch) ? 'X' : /\p{Ll}/u.test(ch) ? 'x' : /\p{N}/u.test(ch) ? 'd' : ch;
+    const lo = ch.toLowerCase();
+    const up = ch.toUpperCase();
+    const c = lo !== up ? (ch === up ? 'X' : 'x') : ch >= '0' && ch <= '9' ? 'd' : ch;
     if (c !== last) s += c;
     last = c;
   }
@@ -133,13 +136,15 @@ export function featureStrings(
     segPos.push(i - segStart);
   });
   const w = (i: number): string => (i < 0 ? '<s>' : i >= T ? '</s>' : (tokens[i] as Token).lower);
+  const shapes = tokens.map((t) => shape(t.text));
+  const sh = (i: number): string => (i < 0 ? '^' : i >= T ? '$' : (shapes[i] as string));
   for (let i = 0; i < T; i++) {
     const t = tokens[i] as Token;
     const f = feats[i] as string[];
     f.push(
       'b',
       `w=${t.lower}`,
-      `sh=${shape(t.text)}`,
+      `sh=${sh(i)}`,
       `w-1=${w(i - 1)}`,
       `w+1=${w(i + 1)}`,
       `w-2=${w(i - 2)}`,
@@ -150,7 +155,7 @@ export function featureStrings(
       `rpos=${Math.min(T - 1 - i, 4)}`,
       `seg=${Math.min(segOf[i] ?? 0, 4)}`,
       `segpos=${Math.min(segPos[i] ?? 0, 4)}`,
-      `shp=${shape(tokens[i - 1]?.text ?? '^')}|${shape(t.text)}|${shape(tokens[i + 1]?.text ?? '$')}`,
+      `shp=${sh(i - 1)}|${sh(i)}|${sh(i + 1)}`,
     );
     if (t.kind === 'word' && t.lower.length > 3) f.push(`p3=${t.lower.slice(0, 3)}`, `s3=${t.lower.slice(-3)}`);
     if (vocab !== undefined && t.kind !== 'punct') {

@@ -17,13 +17,17 @@ export interface GazetteerHit<T> {
   entry: T;
 }
 
-/** Every token range of `tokens` whose key is in `index` (all lengths, overlapping), in start order. */
-export function lookupAll<T>(tokens: readonly Token[], index: ReadonlyMap<string, T>, maxTokens: number): GazetteerHit<T>[] {
+/**
+ * Every token range of `tokens` whose key is in `index` (all lengths, overlapping), in start order.
+ * `prefixes` (every token-prefix of every key) ends a scan as soon as no longer key can match.
+ */
+export function lookupAll<T>(tokens: readonly Token[], index: ReadonlyMap<string, T>, prefixes: ReadonlySet<string>, maxTokens = MAX_VALUE_TOKENS): GazetteerHit<T>[] {
   const out: GazetteerHit<T>[] = [];
   for (let s = 0; s < tokens.length; s++) {
     let k = '';
     for (let e = s + 1; e <= Math.min(tokens.length, s + maxTokens); e++) {
       k += (e > s + 1 ? ' ' : '') + (tokens[e - 1] as Token).lower;
+      if (!prefixes.has(k)) break;
       const entry = index.get(k);
       if (entry !== undefined) out.push({ start: s, end: e, key: k, entry });
     }
