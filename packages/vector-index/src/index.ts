@@ -4,4 +4,4 @@ export { compileVectorShardOptions } from './vector-shard-options';
 export type { CompiledVectorShardOptions, VectorShardOptions } from './vector-shard-options';
 export { SnapshotError } from './snapshot-error';
 export { attributesFromProduct } from './attributes-from-product';
-export type { ItemAttributes, SearchFilter, SearchHit, SearchOptions, SearchStrategy, SnapshotInfo, SnapshotMeta, VectorShardStats } from './types';
+export type { ItemAttributes, OperationTiming, SearchFilter, SearchHit, SearchOptions, SearchStrategy, SnapshotInfo, SnapshotMeta, VectorShardStats } from './types';

@@ -100,5 +100,16 @@ export interface VectorShardStats {
   slotsReclaimed: number;
   lastConsolidationMs: number;
   searches: { graph: number; filteredGraph: number; exact: number; empty: number };
+  /** Wall time spent in upsert/delete and search since construction (or restore). */
+  latency: { upsert: OperationTiming; delete: OperationTiming; search: OperationTiming };
+  /** Epoch ms of the last upsert or delete (freshness of the shard's content); null if none. */
+  lastMutationAt: number | null;
   lastSnapshot: SnapshotInfo | null;
+}
+
+export interface OperationTiming {
+  count: number;
+  /** Milliseconds. */
+  totalMs: number;
+  maxMs: number;
 }

@@ -5,7 +5,7 @@ import { Bitset } from './internal/bitset';
 import { HnswGraph, LIVE, type GraphState } from './internal/hnsw-graph';
 import { bytesOf, readSnapshotFile, readSnapshotHeaderRaw, writeSnapshotFile, type RowWindow } from './internal/snapshot-io';
 import { SnapshotError } from './snapshot-error';
-import type { ItemAttributes, SearchHit, SearchOptions, SearchStrategy, SnapshotInfo, SnapshotMeta, VectorShardStats } from './types';
+import type { ItemAttributes, OperationTiming, SearchHit, SearchOptions, SearchStrategy, SnapshotInfo, SnapshotMeta, VectorShardStats } from './types';
 import { compileVectorShardOptions, type CompiledVectorShardOptions, type VectorShardOptions } from './vector-shard-options';
 
 const SnapshotMetaSchema = z.looseObject({
@@ -64,6 +64,8 @@ export class VectorShard {
     searches: { graph: 0, filteredGraph: 0, exact: 0, empty: 0 },
   };
   private lastSnapshot: SnapshotInfo | null = null;
+  private readonly latency = { upsert: timing(), delete: timing(), search: timing() };
+  private lastMutationAt: number | null = null;
 
   constructor(options: VectorShardOptions) {
     this.options = compileVectorShardOptions(options);
@@ -100,6 +102,13 @@ export class VectorShard {
    * (cosine); a zero, non-finite or wrong-length vector is a ValidationError.
    */
   upsert(id: string, vector: Float32Array, attributes: ItemAttributes = {}): void {
+    const t0 = performance.now();
+    this.upsertInner(id, vector, attributes);
+    record(this.latency.upsert, t0);
+    this.lastMutationAt = Date.now();
+  }
+
+  private upsertInner(id: string, vector: Float32Array, attributes: ItemAttributes): void {
     if (typeof id !== 'string' || id.length === 0) throw new ValidationError('id must be a non-empty string', [{ path: 'id', message: 'empty' }]);
     const v = this.normalized(vector, 'vector');
     const existing = this.idToSlot.get(id);
@@ -129,10 +138,13 @@ export class VectorShard {
   delete(id: string): boolean {
     const slot = this.idToSlot.get(id);
     if (slot === undefined) return false;
+    const t0 = performance.now();
     this.removeSlot(slot);
     this.idToSlot.delete(id);
     this.counters.deletes++;
     this.maybeConsolidate();
+    record(this.latency.delete, t0);
+    this.lastMutationAt = Date.now();
     return true;
   }
 
@@ -143,6 +155,13 @@ export class VectorShard {
    * traverses every node but admits only matches, with ef widened as the share of matches falls.
    */
   search(query: Float32Array, k: number, options: SearchOptions = {}): SearchHit[] {
+    const t0 = performance.now();
+    const hits = this.searchInner(query, k, options);
+    record(this.latency.search, t0);
+    return hits;
+  }
+
+  private searchInner(query: Float32Array, k: number, options: SearchOptions): SearchHit[] {
     if (!Number.isInteger(k) || k < 1) throw new ValidationError(`k must be a positive integer, got ${String(k)}`, [{ path: 'k', message: 'not a positive integer' }]);
     const q = this.normalized(query, 'query', this.qbuf);
     const ef = Math.max(k, options.ef ?? this.options.ef);
@@ -231,6 +250,8 @@ export class VectorShard {
       slotsReclaimed: this.counters.slotsReclaimed,
       lastConsolidationMs: this.counters.lastConsolidationMs,
       searches: { ...this.counters.searches },
+      latency: { upsert: { ...this.latency.upsert }, delete: { ...this.latency.delete }, search: { ...this.latency.search } },
+      lastMutationAt: this.lastMutationAt,
       lastSnapshot: this.lastSnapshot,
     };
   }
@@ -398,6 +419,17 @@ export class VectorShard {
     this.outSlots = new Uint32Array(n);
     this.outDists = new Float64Array(n);
   }
+}
+
+function timing(): OperationTiming {
+  return { count: 0, totalMs: 0, maxMs: 0 };
+}
+
+function record(t: OperationTiming, start: number): void {
+  const ms = performance.now() - start;
+  t.count++;
+  t.totalMs += ms;
+  if (ms > t.maxMs) t.maxMs = ms;
 }
 
 function equalRows(a: Float32Array, b: Float32Array): boolean {

@@ -27,7 +27,7 @@ function answers(shard: VectorShard): string {
 }
 
 function churned(options: Partial<ConstructorParameters<typeof VectorShard>[0]> = {}): VectorShard {
-  const shard = new VectorShard({ dim: DIM, consolidateMinTombstones: 50, ...options });
+  const shard = new VectorShard({ dim: DIM, consolidateMinTombstones: 50, efConstruction: 64, ...options });
   set.vectors.forEach((v, i) => shard.upsert(`p${i}`, v, attributesFor(set, i)));
   // Tombstones, freed slots and reused slots all end up in the snapshot.
   for (let i = 0; i < 600; i += 3) shard.delete(`p${i}`);
@@ -78,7 +78,7 @@ describe('VectorShard snapshots', () => {
     }
     expect(answers(restored)).toBe(answers(shard));
     expect(restored.search(set.vectors[7]!, 3, { filter: { brand: 'fresh' } }).length).toBe(3);
-  });
+  }, 300_000);
 
   it('reads the header alone and leaves no temp files', async () => {
     const shard = churned();
@@ -103,7 +103,7 @@ describe('VectorShard snapshots', () => {
     expect(restored.has('late0')).toBe(false);
     expect(restored.has('p1000')).toBe(true);
     expect(answers(restored)).toBe(expected);
-  });
+  }, 300_000);
 
   it('refuses corrupt, truncated and foreign files with SnapshotError', async () => {
     const shard = churned();

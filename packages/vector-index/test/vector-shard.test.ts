@@ -34,7 +34,7 @@ describe('VectorShard search quality (synthetic clustered 384-d set, seeded)', (
     set = syntheticSet({ n: N, dim: DIM, seed: 11 });
     shard = build(set);
     queries = set.query(60, 5);
-  });
+  }, 300_000);
 
   it('answers plain kNN with recall@10 >= 0.95 at default parameters', () => {
     expect(shard.size).toBe(N);
@@ -121,7 +121,7 @@ describe('VectorShard updates', () => {
   const set = syntheticSet({ n: 1500, dim: 64, seed: 21 });
 
   it('never returns a deleted id after delete() returns', () => {
-    const shard = build(set, { consolidateMinTombstones: 1_000_000 });
+    const shard = build(set, { consolidateMinTombstones: 1_000_000, efConstruction: 64 });
     const queries = set.query(20, 8);
     const deleted = new Set<string>();
     for (let i = 0; i < set.vectors.length; i += 2) {
@@ -151,7 +151,7 @@ describe('VectorShard updates', () => {
   });
 
   it('a replaced vector is never returned: the id answers with its new vector', () => {
-    const shard = build(set);
+    const shard = build(set, { efConstruction: 64 });
     const old = set.vectors[5]!;
     const replacement = set.vectors[900]!;
     shard.upsert('p5', replacement, attributesFor(set, 5));
@@ -165,7 +165,7 @@ describe('VectorShard updates', () => {
   });
 
   it('an upsert with the same vector updates attributes in place', () => {
-    const shard = build(set);
+    const shard = build(set, { efConstruction: 64 });
     const attrs: ItemAttributes = { ...attributesFor(set, 7), brand: 'Brand New' };
     shard.upsert('p7', set.vectors[7]!, attrs);
     expect(shard.stats()).toMatchObject({ attributeUpdates: 1, replacements: 0, tombstones: 0 });
@@ -175,7 +175,7 @@ describe('VectorShard updates', () => {
 
   it('stays bounded in slots and memory under sustained churn, with recall intact', () => {
     const churnSet = syntheticSet({ n: 4000, dim: 64, seed: 31 });
-    const shard = new VectorShard({ dim: 64, consolidateMinTombstones: 64 });
+    const shard = new VectorShard({ dim: 64, consolidateMinTombstones: 64, efConstruction: 64 });
     const live = new Map<number, Float32Array>();
     for (let i = 0; i < 1000; i++) {
       shard.upsert(`p${i}`, churnSet.vectors[i]!, attributesFor(churnSet, i));
@@ -220,11 +220,11 @@ describe('VectorShard updates', () => {
       );
     }
     expect(recall / queries.length).toBeGreaterThanOrEqual(0.95);
-  });
+  }, 300_000);
 });
 
 describe('VectorShard int8 quantization', () => {
-  const set = syntheticSet({ n: N, dim: DIM, seed: 11 });
+  const set = syntheticSet({ n: 2000, dim: DIM, seed: 11 });
   const queries = set.query(60, 5);
 
   it.each(['per-dimension', 'global'] as const)('keeps recall@10 >= 0.95 with %s scales and returns exact float scores', (int8Scale) => {
@@ -237,7 +237,7 @@ describe('VectorShard int8 quantization', () => {
     const exact = shard.search(q, 1, { strategy: 'exact' })[0]!;
     expect(hit.id).toBe(exact.id);
     expect(hit.score).toBe(exact.score);
-  });
+  }, 300_000);
 });
 
 describe('VectorShard input checks', () => {
@@ -260,5 +260,24 @@ describe('VectorShard input checks', () => {
     shard.upsert('a', Float32Array.of(1, 0, 0, 0), { brand: 'x' });
     expect(shard.search(Float32Array.of(1, 0, 0, 0), 3, { filter: { brand: 'y' } })).toEqual([]);
     expect(shard.search(Float32Array.of(0, 1, 0, 0), 3).map((h) => h.id)).toEqual(['a']);
+  });
+
+  it('reports size, memory, latency and freshness', () => {
+    const shard = new VectorShard({ dim: 4 });
+    expect(shard.stats()).toMatchObject({ size: 0, lastMutationAt: null, latency: { upsert: { count: 0 } } });
+    const empty = shard.memoryBytes();
+    const before = Date.now();
+    for (let i = 0; i < 100; i++) shard.upsert(`i${i}`, Float32Array.of(1, i, i % 3, 1));
+    shard.delete('i3');
+    shard.search(Float32Array.of(1, 1, 1, 1), 5);
+    const stats = shard.stats();
+    expect(stats.size).toBe(99);
+    expect(shard.size).toBe(99);
+    expect(stats.latency.upsert.count).toBe(100);
+    expect(stats.latency.delete.count).toBe(1);
+    expect(stats.latency.search.count).toBe(1);
+    expect(stats.latency.upsert.maxMs).toBeGreaterThanOrEqual(stats.latency.upsert.totalMs / 100);
+    expect(stats.lastMutationAt).toBeGreaterThanOrEqual(before);
+    expect(shard.memoryBytes()).toBeGreaterThan(empty);
   });
 });
