@@ -33,10 +33,13 @@ export const SerializedVocabulary = z.object({
       bits: z.number().int().min(8).max(MAX_HASH_BITS),
       /** base64 of little-endian float32, (attributes * 2 + 2) * (attributes * 2 + 1) entries. */
       transitions: z.string(),
-      /** base64 of the indices (uint32) and values (float32) of the non-zero weights. */
-      index: z.string(),
-      weights: z.string(),
+      /** base64 of the indices (uint32) and values (float32) of the non-zero weights, when sparse... */
+      index: z.string().optional(),
+      weights: z.string().optional(),
+      /** ...or of all 2^bits weights (float32), when more than half are non-zero. */
+      dense: z.string().optional(),
     })
+    .refine((t) => t.dense !== undefined || (t.index !== undefined && t.weights !== undefined), 'either dense or index + weights')
     .optional(),
 });
 export type SerializedVocabulary = z.output<typeof SerializedVocabulary>;
@@ -131,16 +134,21 @@ export class Vocabulary {
       const w = this.tagger.weights;
       let nz = 0;
       for (let i = 0; i < w.length; i++) if (w[i] !== 0) nz++;
-      const index = new Uint32Array(nz);
-      const weights = new Float32Array(nz);
-      let j = 0;
-      for (let i = 0; i < w.length; i++) {
-        if (w[i] !== 0) {
-          index[j] = i;
-          weights[j++] = w[i] as number;
+      const transitions = toBase64(this.tagger.transitions);
+      if (nz * 2 > w.length) {
+        tagger = { bits: this.tagger.bits, transitions, dense: toBase64(w) };
+      } else {
+        const index = new Uint32Array(nz);
+        const weights = new Float32Array(nz);
+        let j = 0;
+        for (let i = 0; i < w.length; i++) {
+          if (w[i] !== 0) {
+            index[j] = i;
+            weights[j++] = w[i] as number;
+          }
         }
+        tagger = { bits: this.tagger.bits, transitions, index: toBase64(index), weights: toBase64(weights) };
       }
-      tagger = { bits: this.tagger.bits, transitions: toBase64(this.tagger.transitions), index: toBase64(index), weights: toBase64(weights) };
     }
     return { version: VOCABULARY_FORMAT_VERSION, attributes: [...this.attributes], categories, global: statsToJson(this.global), tagger };
   }
@@ -161,17 +169,23 @@ export class Vocabulary {
     if (s.tagger !== undefined) {
       const numTags = s.attributes.length * 2 + 1;
       const transitions = fromBase64(s.tagger.transitions, Float32Array);
-      const index = fromBase64(s.tagger.index, Uint32Array);
-      const values = fromBase64(s.tagger.weights, Float32Array);
       const size = 1 << s.tagger.bits;
-      if (transitions.length !== (numTags + 1) * numTags || index.length !== values.length) {
-        throw new ValidationError('serialized tagger does not match its attribute list', [{ path: 'tagger', message: 'size mismatch' }]);
-      }
-      const weights = new Float32Array(size);
-      for (let i = 0; i < index.length; i++) {
-        const at = index[i] as number;
-        if (at >= size) throw new ValidationError('serialized tagger weight index out of range', [{ path: 'tagger.index', message: `${at} >= ${size}` }]);
-        weights[at] = values[i] as number;
+      const mismatch = (message: string) => new ValidationError('serialized tagger does not match its attribute list or size', [{ path: 'tagger', message }]);
+      if (transitions.length !== (numTags + 1) * numTags) throw mismatch(`${transitions.length} transitions for ${numTags} tags`);
+      let weights: Float32Array;
+      if (s.tagger.dense !== undefined) {
+        weights = fromBase64(s.tagger.dense, Float32Array);
+        if (weights.length !== size) throw mismatch(`${weights.length} dense weights, expected ${size}`);
+      } else {
+        const index = fromBase64(s.tagger.index ?? '', Uint32Array);
+        const values = fromBase64(s.tagger.weights ?? '', Float32Array);
+        if (index.length !== values.length) throw mismatch('index and weights differ in length');
+        weights = new Float32Array(size);
+        for (let i = 0; i < index.length; i++) {
+          const at = index[i] as number;
+          if (at >= size) throw mismatch(`weight index ${at} >= ${size}`);
+          weights[at] = values[i] as number;
+        }
       }
       tagger = new LinearChainCrf(numTags, s.tagger.bits, weights, transitions);
     }

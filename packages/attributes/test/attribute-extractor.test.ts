@@ -115,6 +115,17 @@ describe('with a vocabulary learned from the catalog', () => {
     expect(() => Vocabulary.fromJSON({ version: 2 })).toThrow(/serialized attribute vocabulary/);
   });
 
+  it('serializes a dense tagger exactly too, and rejects a tagger of the wrong size', () => {
+    const small = learnVocabulary(coffeeCatalog(), { schemas, hashBits: 10 });
+    const json = small.toJSON();
+    expect(json.tagger?.dense).toBeDefined();
+    const a = new AttributeExtractor({ schemas, vocabulary: small });
+    const b = new AttributeExtractor({ schemas, vocabulary: Vocabulary.fromJSON(JSON.parse(JSON.stringify(json))) });
+    const title = 'Stumptown Light Roast Whole Bean 12 Ounce Bag';
+    expect(b.extract({ title, category: 'Coffee' })).toEqual(a.extract({ title, category: 'Coffee' }));
+    expect(() => Vocabulary.fromJSON({ ...json, tagger: { ...json.tagger, bits: 11 } })).toThrow(/does not match/);
+  });
+
   it('learns into the extractor itself and lists what it knows', () => {
     const fresh = new AttributeExtractor({ schemas });
     fresh.learnVocabulary(coffeeCatalog());
