@@ -1,14 +1,15 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { ensureTopics, topicSpecs, type TopicOptions } from '@affinity/contracts';
 import { createRedis, type Redis } from '@affinity/store';
 import { Kafka, logLevel, type Admin, type KafkaMessage } from 'kafkajs';
 import { inject } from 'vitest';
+import { type ChildWorker, ROOT, spawnTs } from './processes';
 import type { StackInfo } from './stack-info';
 
-export const ROOT = resolve(import.meta.dirname, '../..');
+export { ROOT, type ChildWorker };
+
 
 export function stack(): StackInfo {
   return inject('stack');
@@ -122,27 +123,9 @@ export async function committedTotal(admin: Admin, groupId: string, topic: strin
   return res.flatMap((t) => t.partitions).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
 }
 
-export interface ChildWorker {
-  proc: ChildProcess;
-  exited: Promise<number | null>;
-  logFile: string;
-}
-
 /** Starts a TypeScript entry point as a separate Node process (like production), logging to a file. */
 export function spawnWorker(entry: string, env: Record<string, string>, label: string): ChildWorker {
-  const logDir = resolve(ROOT, '.affinity/test-logs');
-  mkdirSync(logDir, { recursive: true });
-  const logFile = resolve(logDir, `${label}.log`);
-  const log = createWriteStream(logFile, { flags: 'a' });
-  const proc = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, entry)], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  proc.stdout?.pipe(log, { end: false });
-  proc.stderr?.pipe(log, { end: false });
-  const exited = new Promise<number | null>((r) => proc.once('exit', (code, signal) => r(code ?? (signal ? -1 : null))));
-  return { proc, exited, logFile };
+  return spawnTs(entry, env, resolve(ROOT, '.affinity/test-logs', `${label}.log`));
 }
 
 /** Fault injection on the real services; only possible when this run manages them. */

@@ -18,8 +18,14 @@ export type TopicId = keyof typeof TOPIC;
 
 export const DLQ_SUFFIX = '.dlq';
 
-/** Largest message value we accept or produce (bytes). Kafka's default max.message.bytes is ~1 MiB. */
+/** Largest message value we accept or produce (bytes), checked by the codecs. */
 export const MAX_MESSAGE_BYTES = 512 * 1024;
+
+/**
+ * Topic-level max.message.bytes. Since Kafka 0.11 it bounds a whole record *batch*, not one
+ * record, so it must leave room for a producer batch of many records per partition.
+ */
+export const MAX_BATCH_BYTES = 8 * 1024 * 1024;
 
 export type CleanupPolicy = 'compact' | 'delete' | 'compact,delete';
 
@@ -54,31 +60,31 @@ const BASE: Record<TopicId, BaseSpec> = {
   catalog: {
     partitions: 6,
     cleanupPolicy: 'compact',
-    config: { 'delete.retention.ms': ONE_DAY, 'min.compaction.lag.ms': '60000', 'max.message.bytes': String(MAX_MESSAGE_BYTES) },
+    config: { 'delete.retention.ms': ONE_DAY, 'min.compaction.lag.ms': '60000', 'max.message.bytes': String(MAX_BATCH_BYTES) },
     schema: CatalogEvent,
   },
   interactions: {
     partitions: 12,
     cleanupPolicy: 'delete',
-    config: { 'retention.ms': SEVEN_DAYS, 'max.message.bytes': String(MAX_MESSAGE_BYTES) },
+    config: { 'retention.ms': SEVEN_DAYS, 'max.message.bytes': String(MAX_BATCH_BYTES) },
     schema: Interaction,
   },
   enriched: {
     partitions: 6,
     cleanupPolicy: 'compact',
-    config: { 'delete.retention.ms': ONE_DAY, 'min.compaction.lag.ms': '60000', 'max.message.bytes': String(MAX_MESSAGE_BYTES) },
+    config: { 'delete.retention.ms': ONE_DAY, 'min.compaction.lag.ms': '60000', 'max.message.bytes': String(MAX_BATCH_BYTES) },
     schema: EnrichedProduct,
   },
   behaviour: {
     partitions: 6,
     cleanupPolicy: 'compact',
-    config: { 'delete.retention.ms': ONE_DAY, 'max.message.bytes': String(MAX_MESSAGE_BYTES) },
+    config: { 'delete.retention.ms': ONE_DAY, 'max.message.bytes': String(MAX_BATCH_BYTES) },
     schema: BehaviourEmbedding,
   },
   recs: {
     partitions: 6,
     cleanupPolicy: 'compact',
-    config: { 'delete.retention.ms': ONE_DAY, 'max.message.bytes': String(MAX_MESSAGE_BYTES) },
+    config: { 'delete.retention.ms': ONE_DAY, 'max.message.bytes': String(MAX_BATCH_BYTES) },
     schema: RecommendationUpdate,
   },
 };
@@ -111,7 +117,7 @@ export function topicSpecs(options: TopicOptions = {}): TopicSpec[] {
       name: dlqName(name),
       partitions: Math.min(partitions, 3),
       cleanupPolicy: 'delete',
-      config: { 'retention.ms': String(30 * 24 * 3600 * 1000), 'max.message.bytes': String(2 * MAX_MESSAGE_BYTES) },
+      config: { 'retention.ms': String(30 * 24 * 3600 * 1000), 'max.message.bytes': String(MAX_BATCH_BYTES) },
       schema: DlqRecord,
     });
   }

@@ -1,7 +1,8 @@
-import { cosine } from './vector-math';
+import { dot } from './vector-math';
 
 export interface MmrItem {
   score: number;
+  /** Unit length: similarity is the dot product. */
   vector?: Float32Array;
 }
 
@@ -33,7 +34,7 @@ export function mmrSelect(items: readonly MmrItem[], k: number, lambda: number):
     for (let i = 0; i < items.length; i++) {
       const w = items[i]!.vector;
       if (used[i] || w === undefined) continue;
-      const s = cosine(v, w);
+      const s = dot(v, w);
       if (s > maxSim[i]!) maxSim[i] = s;
     }
   }

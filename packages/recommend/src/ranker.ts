@@ -1,7 +1,7 @@
 import { normalizeText, type Reason, type RecKind, type RecommendedItem } from '@affinity/contracts';
 import { mmrSelect } from './mmr';
 import { relevanceFromZ } from './score-calibrator';
-import { cosine } from './vector-math';
+import { dot } from './vector-math';
 
 export type SourceKind = 'content' | 'behaviour' | 'profile' | 'copurchase' | 'attributes' | 'trending';
 
@@ -24,7 +24,7 @@ export interface CandidateSignals {
 export interface Candidate {
   productId: string;
   signals: CandidateSignals;
-  /** Content vector (unit length), for near-duplicate detection and diversity. */
+  /** Content vector, unit length (the embedder normalizes), for near-duplicate detection and diversity. */
   vector?: Float32Array;
 }
 
@@ -162,7 +162,7 @@ export class Ranker {
       if (info.availability === 'out_of_stock' || info.availability === 'discontinued') continue;
       if (req.exclude?.has(id) || id === subject?.productId) continue;
       if (subject) {
-        const cos = subject.vector && candidate.vector ? cosine(subject.vector, candidate.vector) : undefined;
+        const cos = subject.vector && candidate.vector ? dot(subject.vector, candidate.vector) : undefined;
         // Near-duplicate listings of the subject are the same product, not a recommendation.
         if ((cos !== undefined && cos >= o.duplicateCosine) || titleKey(info.title) === subjectTitle) continue;
         if (req.kind === 'complementary') {
@@ -191,7 +191,7 @@ export class Ranker {
       const t = titleKey(s.info.title);
       if (titles.has(t)) continue;
       const v = s.candidate.vector;
-      if (v && distinct.some((d) => d.candidate.vector && cosine(v, d.candidate.vector) >= o.duplicateCosine)) continue;
+      if (v && distinct.some((d) => d.candidate.vector && dot(v, d.candidate.vector) >= o.duplicateCosine)) continue;
       titles.add(t);
       distinct.push(s);
       if (distinct.length >= k * 4) break;

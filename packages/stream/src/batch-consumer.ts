@@ -143,6 +143,7 @@ export class BatchConsumer<I extends Inputs> {
   private closing: Promise<void> | undefined;
   private removeListeners: (() => void)[] = [];
   private assignmentGate: Promise<void> = Promise.resolve();
+  private readonly heartbeatMs: number;
 
   constructor(options: BatchConsumerOptions<I>) {
     this.opts = options;
@@ -156,12 +157,13 @@ export class BatchConsumer<I extends Inputs> {
       this.inputByTopic.set(spec.topic, { name, spec });
     }
     if (this.inputByTopic.size === 0) throw new RangeError('BatchConsumer needs at least one input');
+    this.heartbeatMs = options.heartbeatIntervalMs ?? 3000;
     const maxBatch = options.maxBatchSize ?? 500;
     if (!(maxBatch >= 1)) throw new RangeError('maxBatchSize must be at least 1');
     this.consumer = options.kafka.consumer({
       groupId: options.groupId,
       sessionTimeout: options.sessionTimeoutMs ?? 30_000,
-      heartbeatInterval: options.heartbeatIntervalMs ?? 3000,
+      heartbeatInterval: this.heartbeatMs,
       maxWaitTimeInMs: options.maxWaitTimeMs ?? 100,
       allowAutoTopicCreation: false,
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
@@ -348,6 +350,8 @@ export class BatchConsumer<I extends Inputs> {
     for (;;) {
       if (run.aborted()) return { kind: 'aborted' };
       attempts++;
+      // A slow handler must not cost the group membership: heartbeat in the background.
+      const beat = setInterval(() => void run.payload.heartbeat().catch(() => undefined), this.heartbeatMs);
       try {
         await this.opts.handler({ input: inputName, topic, partition, events, lastOffset } as ConsumedBatch<I>, ctx);
         return { kind: 'ok' };
@@ -366,6 +370,8 @@ export class BatchConsumer<I extends Inputs> {
         this.metrics.retries.inc({ ...labels, code: error.code });
         this.log.warn({ topic, partition, attempts, err: error }, 'handler failed; retrying');
         await this.pause(backoffDelay(attempts, this.retry), run);
+      } finally {
+        clearInterval(beat);
       }
     }
   }

@@ -66,6 +66,8 @@ export const commonEnv = {
     .regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, . _ - only')
     .default('')
     .describe('leave empty in production; tests use a unique prefix such as t123.'),
+  AFFINITY_CREATE_TOPICS: env.bool(true, 'true to create missing topics at start (needs topic-create rights), false when topics are managed elsewhere'),
+  KAFKA_REPLICATION_FACTOR: env.int(-1, -1, 16, 'replication factor of topics created at start (-1 = the broker default)'),
   LOG_LEVEL: env.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info', 'one of fatal, error, warn, info, debug, trace, silent'),
   HTTP_PORT: env.int(8080, 0, 65535, 'the port for /healthz, /readyz and /metrics (0 = any free port)'),
   SHUTDOWN_GRACE_MS: env.int(20_000, 100, 600_000, 'milliseconds to drain on SIGTERM; keep it below the Kubernetes terminationGracePeriodSeconds'),

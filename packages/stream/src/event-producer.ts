@@ -41,11 +41,16 @@ export class EventProducer {
     return this.connected;
   }
 
-  /** Sends records to one topic and resolves when every one is acknowledged by all in-sync replicas. */
+  /**
+   * Sends records to one topic and resolves when every one is acknowledged by all in-sync
+   * replicas. Large sends go out as several requests of at most ~1 MiB, in order.
+   */
   async send(topic: string, records: readonly OutgoingRecord[]): Promise<void> {
     if (records.length === 0) return;
     await this.connect();
-    await this.producer.send({ topic, acks: -1, compression: this.compression, messages: records.map(toMessage) });
+    for (const messages of chunkBySize(records.map(toMessage))) {
+      await this.producer.send({ topic, acks: -1, compression: this.compression, messages });
+    }
     this.metrics?.produced.inc({ topic }, records.length);
   }
 
@@ -63,6 +68,26 @@ export class EventProducer {
     this.closed ??= this.producer.disconnect();
     return this.closed;
   }
+}
+
+const REQUEST_BYTES = 1024 * 1024;
+
+function chunkBySize(messages: Message[]): Message[][] {
+  const out: Message[][] = [];
+  let cur: Message[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size = (m.value === null ? 0 : (m.value as Buffer).length) + 64;
+    if (cur.length > 0 && bytes + size > REQUEST_BYTES) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(m);
+    bytes += size;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
 }
 
 function toMessage(r: OutgoingRecord): Message {

@@ -1,4 +1,4 @@
-import { topicName, type TopicId } from '@affinity/contracts';
+import { ensureTopics, topicName, topicSpecs, type TopicId } from '@affinity/contracts';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { ParsedEnv } from './config';
@@ -20,6 +20,11 @@ export interface WorkerKit {
   topic(id: TopicId): string;
   /** Consumer group ids with the prefix applied (tests isolate groups too). */
   group(suffix: string): string;
+  /**
+   * Creates missing topics (all of DESIGN.md's, with their DLQs) unless AFFINITY_CREATE_TOPICS
+   * is false; every service calls it at start, so a fresh cluster needs no separate init step.
+   */
+  ensureTopics(): Promise<void>;
 }
 
 export function createWorkerKit(name: string, config: ParsedEnv<typeof commonEnv>): WorkerKit {
@@ -39,5 +44,19 @@ export function createWorkerKit(name: string, config: ParsedEnv<typeof commonEnv
     producer,
     topic: (id) => topicName(id, { prefix }),
     group: (suffix) => `${prefix}affinity-${suffix}`,
+    ensureTopics: async () => {
+      if (!config.AFFINITY_CREATE_TOPICS) return;
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const { created } = await ensureTopics(admin, topicSpecs({ prefix }), { replicationFactor: config.KAFKA_REPLICATION_FACTOR });
+        if (created.length > 0) logger.info({ created }, 'created topics');
+      } catch (err) {
+        // Another instance may have created them a moment earlier.
+        if (!/already exists/i.test(String((err as Error).message))) throw err;
+      } finally {
+        await admin.disconnect();
+      }
+    },
   };
 }

@@ -8,6 +8,7 @@ import {
   REC_KINDS,
   ValidationError,
   newEventId,
+  parseJsonBytes,
   parseWith,
   recKey,
   type RecKind,
@@ -82,6 +83,19 @@ const SearchQuery = z.object({
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({ bodyLimit: deps.limits.bodyBytes, logger: false, disableRequestLogging: true, trustProxy: true });
 
+  // Our own JSON parsing: an empty body is "no body" (DELETE with a content-type header), and
+  // bad JSON is a VALIDATION error like any other.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => {
+    const buf = body as Buffer;
+    if (buf.length === 0) return done(null, undefined);
+    try {
+      done(null, parseJsonBytes(buf, deps.limits.bodyBytes));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+
   await app.register(rateLimit, {
     max: deps.limits.requestsPerMinute,
     timeWindow: 60_000,
@@ -121,25 +135,24 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   app.get('/openapi.json', async () => openApiDocument());
 
   // ---- ingest -----------------------------------------------------------------------
-  const manyOf = (body: unknown): unknown[] => {
+  /** One event or {"events": [...]}; each event is validated by `parse`, and issues name the event. */
+  const manyOf = <T>(body: unknown, parse: (raw: Record<string, unknown>) => T): T[] => {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new ValidationError('the body must be a JSON object: one event, or {"events": [...]}', [{ path: '(root)', message: 'expected an object' }]);
     }
-    if ('events' in body) return parseWith(EventsBody(deps.limits.eventsPerRequest), body, 'request body').events;
-    return [body];
-  };
-
-  app.post('/v1/products', { preHandler: authorize('write') }, async (req, reply) => {
-    const now = Date.now();
-    const events = manyOf(req.body).map((raw, i) => {
-      const o = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
-      const filled = { type: 'product.upsert', eventId: newEventId(now), updatedAt: now, ...o };
+    if (!('events' in body)) return [parse(body as Record<string, unknown>)];
+    return parseWith(EventsBody(deps.limits.eventsPerRequest), body, 'request body').events.map((raw, i) => {
       try {
-        return parseWith(CatalogEvent, filled, 'product');
+        return parse((typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>);
       } catch (err) {
         throw prefixIssues(err, i);
       }
     });
+  };
+
+  app.post('/v1/products', { preHandler: authorize('write') }, async (req, reply) => {
+    const now = Date.now();
+    const events = manyOf(req.body, (o) => parseWith(CatalogEvent, { type: 'product.upsert', eventId: newEventId(now), updatedAt: now, ...withoutUndefined(o) }, 'product'));
     await deps.producer.send(
       deps.topics.catalog,
       events.map((e) => ({ key: e.productId, value: e })),
@@ -157,14 +170,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
 
   app.post('/v1/interactions', { preHandler: authorize('write') }, async (req, reply) => {
     const now = Date.now();
-    const events = manyOf(req.body).map((raw, i) => {
-      const o = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
-      try {
-        return parseWith(Interaction, { eventId: newEventId(now), ts: now, ...o }, 'interaction');
-      } catch (err) {
-        throw prefixIssues(err, i);
-      }
-    });
+    const events = manyOf(req.body, (o) => parseWith(Interaction, { eventId: newEventId(now), ts: now, ...withoutUndefined(o) }, 'interaction'));
     await deps.producer.send(
       deps.topics.interactions,
       events.map((e) => ({ key: e.userId, value: e })),
@@ -238,6 +244,11 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   });
 
   return app;
+}
+
+/** JSON has no undefined, but `{ eventId: null }` should mean "assign one" as much as a missing key. */
+function withoutUndefined(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== null));
 }
 
 function prefixIssues(err: unknown, index: number): unknown {

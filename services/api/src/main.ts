@@ -45,6 +45,7 @@ if (config.API_WRITE_KEYS.length === 0) logger.warn('API_WRITE_KEYS is empty: an
 const service: Service = {
   name: 'api',
   start: async () => {
+    await kit.ensureTopics();
     await kit.producer.connect();
     await feed.start();
     const address = await app.listen({ port: config.HTTP_PORT, host: '0.0.0.0' });

@@ -64,6 +64,7 @@ const consumer = new BatchConsumer({
 const service = new ServiceGroup(
   'enricher',
   [
+    { name: 'topics', start: () => kit.ensureTopics(), close: () => undefined },
     { name: 'embedder', close: () => embedder.close() },
     { name: 'redis', close: () => redis.disconnect() },
     { name: 'producer', start: () => kit.producer.connect(), close: () => kit.producer.close() },

@@ -120,6 +120,7 @@ const consumer = new BatchConsumer({
 const service = new ServiceGroup(
   'graph',
   [
+    { name: 'topics', start: () => kit.ensureTopics(), close: () => undefined },
     { name: 'admin', start: () => admin.connect(), close: () => admin.disconnect() },
     { name: 'producer', start: () => kit.producer.connect(), close: () => kit.producer.close() },
     {

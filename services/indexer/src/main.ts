@@ -87,6 +87,7 @@ const snapshotAll = async (): Promise<void> => {
 const service = new ServiceGroup(
   'indexer',
   [
+    { name: 'topics', start: () => kit.ensureTopics(), close: () => undefined },
     { name: 'admin', start: () => admin.connect(), close: () => admin.disconnect() },
     { name: 'producer', start: () => kit.producer.connect(), close: () => kit.producer.close() },
     {

@@ -4,6 +4,7 @@ import {
   INTERACTION_WEIGHT,
   ScoreCalibrator,
   cosine,
+  dot,
   npmi,
   lift,
   userProfile,
@@ -80,11 +81,11 @@ export class ListBuilder {
     return { cos, z: zScore(cos, bg) };
   }
 
-  private behaviourSignal(query: Float32Array | undefined, id: string): CandidateSignals['behaviour'] {
-    if (!query) return undefined;
+  /** Behaviour-space signal; `bg` is the query's background, computed once per list. */
+  private behaviourSignal(query: Float32Array | undefined, bg: ReturnType<ScoreCalibrator['background']>, id: string): CandidateSignals['behaviour'] {
+    if (!query || !bg) return undefined;
     const v = this.o.behaviour.vector(id);
-    const bg = this.o.behaviour.calibrator.background(query);
-    if (!v || !bg) return undefined;
+    if (!v) return undefined;
     const cos = cosine(query, v);
     return { cos, z: zScore(cos, bg) };
   }
@@ -113,11 +114,12 @@ export class ListBuilder {
     for (const id of copurchase.keys()) ids.add(id);
     ids.delete(productId);
     const bg = this.calibrators.get(subject.modelId)?.background(subjectVec, new Set([productId]));
+    const behaviourBg = behaviourVec && this.o.behaviour.calibrator.background(behaviourVec);
     const { items, vectors } = await this.load([...ids]);
     const candidates: Candidate[] = [...ids].map((id) => ({
       productId: id,
       vector: vectors.get(id),
-      signals: { content: this.contentSignal(subjectVec, vectors.get(id), bg), behaviour: this.behaviourSignal(behaviourVec, id), copurchase: copurchase.get(id) },
+      signals: { content: this.contentSignal(subjectVec, vectors.get(id), bg), behaviour: this.behaviourSignal(behaviourVec, behaviourBg, id), copurchase: copurchase.get(id) },
     }));
     const ranked = this.o.ranker.rank({ kind: 'similar', subject: { ...subject, vector: subjectVec }, candidates, items });
     return { kind: 'similar', subjectId: productId, items: ranked, versions: this.versions(subject.modelId), complete: content.complete };
@@ -135,12 +137,13 @@ export class ListBuilder {
     for (const id of sameBrand) ids.add(id);
     ids.delete(productId);
     const { items, vectors } = await this.load([...ids]);
+    const behaviourBg = behaviourVec && this.o.behaviour.calibrator.background(behaviourVec);
     const candidates: Candidate[] = [...ids].map((id) => ({
       productId: id,
       vector: vectors.get(id),
       signals: {
         copurchase: copurchase.get(id),
-        behaviour: this.behaviourSignal(behaviourVec, id),
+        behaviour: this.behaviourSignal(behaviourVec, behaviourBg, id),
         attributes: { shared: this.sharedAttributes(subject, items.get(id)) },
       },
     }));
@@ -149,7 +152,12 @@ export class ListBuilder {
   }
 
   async personalized(userId: string): Promise<BuiltList> {
-    const [recent, purchased] = await Promise.all([this.o.state.recent(userId), this.o.state.purchased(userId)]);
+    const [recent, purchased, userBehaviour, trending] = await Promise.all([
+      this.o.state.recent(userId),
+      this.o.state.purchased(userId),
+      this.o.state.behaviourVector('user', userId),
+      this.o.state.trending(this.fanIn),
+    ]);
     const recentIds = [...new Set(recent.map((r) => r.productId))];
     const { items: recentItems, vectors: recentVectors } = await this.load(recentIds);
     const newest = recent.reduce((m, r) => Math.max(m, r.ts), 0);
@@ -161,31 +169,30 @@ export class ListBuilder {
       }),
       newest,
     );
-    const userBehaviour = await this.o.state.behaviourVector('user', userId);
-    const ids = new Set<string>();
-    let complete = true;
-    if (profile && modelId) {
-      const res = await this.o.router.search({ modelId, vector: profile, k: this.fanIn, exclude: recentIds, filter: { availability: [...AVAILABLE] } });
-      complete = res.complete;
-      for (const h of res.hits) ids.add(h.id);
-    }
-    if (userBehaviour) for (const h of this.o.behaviour.search(userBehaviour, this.fanIn)) ids.add(h.id);
     // Baskets: what goes with what they bought or put in the cart lately.
-    const anchors = recent.filter((r) => r.type === 'purchase' || r.type === 'add_to_cart').slice(0, 3);
+    const anchors = [...new Set(recent.filter((r) => r.type === 'purchase' || r.type === 'add_to_cart').map((r) => r.productId))].slice(0, 3);
+    const [content, ...anchorSignals] = await Promise.all([
+      profile && modelId ? this.o.router.search({ modelId, vector: profile, k: this.fanIn, exclude: recentIds, filter: { availability: [...AVAILABLE] } }) : undefined,
+      ...anchors.map((a) => this.coPurchaseSignals(a)),
+    ]);
+    const ids = new Set<string>(content?.hits.map((h) => h.id) ?? []);
+    if (userBehaviour) for (const h of this.o.behaviour.search(userBehaviour, this.fanIn)) ids.add(h.id);
     const copurchase = new Map<string, NonNullable<CandidateSignals['copurchase']>>();
-    for (const a of anchors) {
-      for (const [id, s] of await this.coPurchaseSignals(a.productId)) {
+    for (const signals of anchorSignals) {
+      for (const [id, s] of signals) {
         const prev = copurchase.get(id);
         if (!prev || s.npmi * s.count > prev.npmi * prev.count) copurchase.set(id, s);
         ids.add(id);
       }
     }
     // Cold start and a gentle popularity prior.
-    const trending = await this.o.state.trending(this.fanIn);
     for (const t of trending) ids.add(t.productId);
     const trendingById = new Map(trending.map((t) => [t.productId, t]));
     const { items, vectors } = await this.load([...ids]);
     const bg = profile && modelId ? this.calibrators.get(modelId)?.background(profile) : undefined;
+    // The reason names the recent item a candidate is closest to; the last ten are enough.
+    const anchorVectors = new Map(recentIds.slice(0, 10).flatMap((id) => (recentVectors.has(id) ? [[id, recentVectors.get(id)!] as const] : [])));
+    const behaviourBg = userBehaviour && this.o.behaviour.calibrator.background(userBehaviour);
     const candidates: Candidate[] = [...ids].map((id) => {
       const v = vectors.get(id);
       const profileSignal = profile ? this.contentSignal(profile, v, bg) : undefined;
@@ -194,8 +201,8 @@ export class ListBuilder {
         productId: id,
         vector: v,
         signals: {
-          profile: profileSignal && { ...profileSignal, anchor: v ? this.nearestTitle(v, recentItems, recentVectors) : undefined },
-          behaviour: this.behaviourSignal(userBehaviour, id),
+          profile: profileSignal && { ...profileSignal, anchor: v ? this.nearestTitle(v, recentItems, anchorVectors) : undefined },
+          behaviour: this.behaviourSignal(userBehaviour, behaviourBg, id),
           copurchase: copurchase.get(id),
           trending: t && { score: t.score, count: Math.round(t.score) },
         },
@@ -203,7 +210,7 @@ export class ListBuilder {
     });
     const exclude = new Set([...purchased, ...recentIds]);
     const ranked = this.o.ranker.rank({ kind: 'personalized', candidates, items, exclude });
-    return { kind: 'personalized', subjectId: userId, items: ranked, versions: this.versions(modelId), complete };
+    return { kind: 'personalized', subjectId: userId, items: ranked, versions: this.versions(modelId), complete: content?.complete ?? true };
   }
 
   async trending(scope = 'global'): Promise<BuiltList> {
@@ -223,7 +230,7 @@ export class ListBuilder {
     let best: string | undefined;
     let bestCos = -Infinity;
     for (const [id, w] of vectors) {
-      const c = cosine(v, w);
+      const c = dot(v, w);
       if (c > bestCos) {
         bestCos = c;
         best = items.get(id)?.title;

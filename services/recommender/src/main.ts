@@ -8,12 +8,13 @@ import { IndexRouter } from '@affinity/index-router';
 import { Ranker } from '@affinity/recommend';
 import { KeySpace, createRedis } from '@affinity/store';
 import { BatchConsumer, ServiceGroup, createWorkerKit, runService } from '@affinity/stream';
-import { Histogram } from 'prom-client';
+import { Gauge, Histogram } from 'prom-client';
 import { BehaviourTable } from './behaviour-table';
 import { loadRecommenderConfig } from './config';
 import { ListBuilder } from './list-builder';
 import { RecState } from './rec-state';
 import { Recommender } from './recommender';
+import { TriggerQueue } from './trigger-queue';
 
 const config = loadRecommenderConfig();
 const kit = createWorkerKit('recommender', config);
@@ -31,7 +32,37 @@ const latency = new Histogram({
   buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
   registers: [kit.registry],
 });
-const recommender = new Recommender({ state, builder, behaviour, producer: kit.producer, recsTopic: kit.topic('recs'), logger, latency, neighbourFanout: config.RECS_NEIGHBOUR_FANOUT });
+const queue = new TriggerQueue(redis, { keys: new KeySpace(config.REDIS_PREFIX) });
+const recommender = new Recommender({
+  state,
+  builder,
+  behaviour,
+  queue,
+  producer: kit.producer,
+  recsTopic: kit.topic('recs'),
+  logger,
+  latency,
+  coalesceMs: config.RECS_COALESCE_MS,
+  behaviourCoalesceMs: config.RECS_BEHAVIOUR_COALESCE_MS,
+  buildSeconds: new Histogram({
+    name: 'affinity_recs_build_seconds',
+    help: 'Time to gather candidates and rank one list',
+    labelNames: ['kind'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [kit.registry],
+  }),
+  neighbourFanout: config.RECS_NEIGHBOUR_FANOUT,
+  concurrency: config.RECS_CONCURRENCY,
+});
+const pending = new Gauge({
+  name: 'affinity_recs_pending_lists',
+  help: 'Lists waiting to be recomputed (due or leased)',
+  registers: [kit.registry],
+  collect: async function () {
+    this.set(await queue.size().catch(() => 0));
+  },
+});
+void pending;
 
 const consumer = new BatchConsumer({
   kafka: kit.kafka,
@@ -46,6 +77,7 @@ const consumer = new BatchConsumer({
   metrics: kit.metrics,
   sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS,
   partitionsConsumedConcurrently: config.RECS_PARTITIONS_CONCURRENTLY,
+  maxBatchSize: 500,
   handler: async (batch) => {
     switch (batch.input) {
       case 'enriched':
@@ -75,9 +107,11 @@ const every = (ms: number, what: string, fn: () => Promise<unknown>): void => {
 const service = new ServiceGroup(
   'recommender',
   [
+    { name: 'topics', start: () => kit.ensureTopics(), close: () => undefined },
     { name: 'producer', start: () => kit.producer.connect(), close: () => kit.producer.close() },
     { name: 'redis', start: () => builder.refreshCalibration(), close: () => redis.disconnect() },
     { name: 'behaviour-table', start: () => behaviour.start(), close: () => behaviour.close() },
+    { name: 'scheduler', start: async () => recommender.start(), close: () => recommender.stop() },
     {
       name: 'timers',
       start: async () => {

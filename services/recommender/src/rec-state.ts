@@ -1,18 +1,12 @@
 import { type EnrichedProduct, type Interaction, type RecKind, type RecommendationUpdate } from '@affinity/contracts';
 import { INTERACTION_WEIGHT, forwardDecayValue, type ItemInfo } from '@affinity/recommend';
-import type { KeySpace, Redis } from '@affinity/store';
+import { ServingStore, type KeySpace, type Redis, type ServingItem } from '@affinity/store';
 
 /** Float32 values as stored in Redis (little-endian, as the machine's own layout on x86/arm). */
 const vectorBytes = (v: Float32Array): Buffer => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 
 /** What the recommender stores per product (the serving copy of the enriched catalog). */
-export interface StoredItem extends ItemInfo {
-  price: number;
-  modelId: string;
-  updatedAt: number;
-  /** Kafka ingest time of the change that produced this version (latency accounting). */
-  sourceTs: number;
-}
+export type StoredItem = ServingItem & ItemInfo;
 
 export interface RecentInteraction {
   productId: string;
@@ -46,7 +40,7 @@ local cur = tonumber(redis.call('HGET', KEYS[1], 'updatedAt') or '-1')
 local ts = tonumber(ARGV[1])
 if ts < cur then return 0 end
 local prev = redis.call('HGET', KEYS[1], 'json')
-redis.call('HSET', KEYS[1], 'updatedAt', ARGV[1], 'json', ARGV[2], 'deleted', '0')
+redis.call('HSET', KEYS[1], 'updatedAt', ARGV[1], 'json', ARGV[2], 'deleted', '0', 'available', ARGV[6])
 redis.call('SET', KEYS[2], ARGV[3])
 redis.call('SADD', KEYS[3], ARGV[5])
 if ARGV[4] ~= '' then redis.call('SADD', KEYS[4], ARGV[5]) end
@@ -115,9 +109,11 @@ redis.call('HINCRBY', KEYS[6], product, 1)
 return #members
 `;
 
-// Stores a list if it is newer than the stored one and maintains the reverse index
-// (item → lists containing it). KEYS: list key, reverse-index prefix. ARGV: generatedAt,
-// JSON, list id, new items..., '|', old items are read from the stored JSON.
+// Stores a list if it is newer than the stored one, without items that are deleted or
+// unavailable *now* (a recompute that read the catalog just before a delete must not bring
+// the item back after the purge), and maintains the reverse index item → lists.
+// KEYS: list key, reverse-index prefix, item-hash prefix. ARGV: generatedAt, JSON, list id.
+// Returns the stored JSON, or false when a newer list exists.
 const PUT_LIST = `
 local cur = redis.call('GET', KEYS[1])
 local ts = tonumber(ARGV[1])
@@ -125,15 +121,30 @@ local old = {}
 if cur then
   local ok, v = pcall(cjson.decode, cur)
   if ok then
-    if tonumber(v.generatedAt) > ts then return 0 end
+    if tonumber(v.generatedAt) > ts then return false end
     for _, it in ipairs(v.items) do old[it.productId] = true end
   end
 end
-redis.call('SET', KEYS[1], ARGV[2])
+local list = cjson.decode(ARGV[2])
+local kept = {}
 local new = {}
-for i = 4, #ARGV do new[ARGV[i]] = true; redis.call('SADD', KEYS[2] .. ARGV[i], ARGV[3]) end
+for _, it in ipairs(list.items) do
+  local state = redis.call('HMGET', KEYS[3] .. it.productId, 'deleted', 'available')
+  if state[1] ~= '1' and state[2] ~= '0' then
+    table.insert(kept, it)
+    new[it.productId] = true
+  end
+end
+local json = ARGV[2]
+if #kept ~= #list.items then
+  list.items = kept
+  json = cjson.encode(list)
+  if #kept == 0 then json = string.gsub(json, '"items":{}', '"items":[]') end
+end
+redis.call('SET', KEYS[1], json)
+for id, _ in pairs(new) do redis.call('SADD', KEYS[2] .. id, ARGV[3]) end
 for id, _ in pairs(old) do if not new[id] then redis.call('SREM', KEYS[2] .. id, ARGV[3]) end end
-return 1
+return json
 `;
 
 const DROP_LIST = `
@@ -153,6 +164,7 @@ return 1
  */
 export class RecState {
   readonly keys: KeySpace;
+  readonly serving: ServingStore;
   private readonly halfLife: number;
   private readonly recentCap: number;
   private readonly maxBasket: number;
@@ -163,16 +175,17 @@ export class RecState {
     options: RecStateOptions,
   ) {
     this.keys = options.keys;
+    this.serving = new ServingStore(redis, options.keys);
     this.halfLife = options.trendingHalfLifeMs ?? 6 * 3600 * 1000;
     this.recentCap = options.recentPerUser ?? 50;
     this.maxBasket = options.maxBasketItems ?? 50;
     this.ttl = options.dedupeTtlSeconds ?? 7 * 24 * 3600;
   }
 
-  private itemKey = (id: string) => this.keys.key('item', id);
-  private contentKey = (id: string) => this.keys.key('vec', 'content', id);
+  private itemKey = (id: string) => this.serving.itemKey(id);
+  private contentKey = (id: string) => this.serving.contentKey(id);
   private behaviourKey = (kind: 'item' | 'user', id: string) => this.keys.key('vec', 'behaviour', kind, id);
-  listKey = (kind: RecKind, subject: string) => this.keys.key('recs', kind, subject);
+  listKey = (kind: RecKind, subject: string) => this.serving.listKey(kind, subject);
 
   /** Returns 0 (older, ignored), 1 (new item) or 2 (update). */
   async upsertItem(e: EnrichedProduct, sourceTs: number): Promise<number> {
@@ -202,6 +215,7 @@ export class RecState {
       vectorBytes(e.embedding.vector),
       brand,
       e.productId,
+      p.availability === 'in_stock' || p.availability === 'preorder' ? '1' : '0',
     )) as number;
   }
 
@@ -210,16 +224,8 @@ export class RecState {
     return r === 1;
   }
 
-  async items(ids: readonly string[]): Promise<Map<string, StoredItem>> {
-    const out = new Map<string, StoredItem>();
-    if (ids.length === 0) return out;
-    const p = this.redis.pipeline();
-    for (const id of ids) p.hget(this.itemKey(id), 'json');
-    const res = (await p.exec()) ?? [];
-    res.forEach(([, v], i) => {
-      if (typeof v === 'string') out.set(ids[i]!, JSON.parse(v) as StoredItem);
-    });
-    return out;
+  items(ids: readonly string[]): Promise<Map<string, StoredItem>> {
+    return this.serving.items(ids);
   }
 
   async contentVectors(ids: readonly string[]): Promise<Map<string, Float32Array>> {
@@ -299,7 +305,7 @@ export class RecState {
 
   /** Items bought together with `productId`, with the counts needed for lift/NPMI. */
   async coPurchases(productId: string, n: number): Promise<{ rows: CoPurchaseRow[]; self: number; total: number }> {
-    const flat = await this.redis.zrevrange(this.keys.key('cop', productId), 0, n - 1, 'WITHSCORES');
+    const [flat, totalRaw] = await Promise.all([this.redis.zrevrange(this.keys.key('cop', productId), 0, n - 1, 'WITHSCORES'), this.redis.get(this.keys.key('baskets-total'))]);
     const ids: string[] = [];
     const both: number[] = [];
     for (let i = 0; i < flat.length; i += 2) {
@@ -307,7 +313,7 @@ export class RecState {
       both.push(Number(flat[i + 1]));
     }
     const counts = await this.redis.hmget(this.keys.key('basket-count'), productId, ...ids);
-    const total = Number((await this.redis.get(this.keys.key('baskets-total'))) ?? 0);
+    const total = Number(totalRaw ?? 0);
     return {
       rows: ids.map((id, i) => ({ productId: id, both: both[i]!, other: Number(counts[i + 1] ?? 0) })),
       self: Number(counts[0] ?? 0),
@@ -333,24 +339,27 @@ export class RecState {
     await this.redis.zrem(this.keys.key('trending', 'global'), productId);
   }
 
-  /** Stores a list if newer than the stored one; maintains the reverse index. */
-  async putList(update: RecommendationUpdate): Promise<boolean> {
-    const listId = `${update.kind}:${update.subjectId}`;
+  /**
+   * Stores a list if newer than the stored one, minus items deleted or unavailable by now;
+   * maintains the reverse index. Returns what was stored (publish exactly that), or undefined.
+   */
+  async putList(update: RecommendationUpdate): Promise<RecommendationUpdate | undefined> {
     const r = (await this.redis.eval(
       PUT_LIST,
-      2,
+      3,
       this.listKey(update.kind, update.subjectId),
       this.keys.key('inlists', ''),
+      this.itemKey(''),
       String(update.generatedAt),
       JSON.stringify(update),
-      listId,
-      ...update.items.map((i) => i.productId),
-    )) as number;
-    return r === 1;
+      `${update.kind}:${update.subjectId}`,
+    )) as string | null;
+    if (r === null) return undefined;
+    return r.length === 0 ? undefined : (JSON.parse(r) as RecommendationUpdate);
   }
 
   async getList(kind: RecKind, subject: string): Promise<RecommendationUpdate | undefined> {
-    const s = await this.redis.get(this.listKey(kind, subject));
+    const s = await this.serving.listJson(kind, subject);
     return s ? (JSON.parse(s) as RecommendationUpdate) : undefined;
   }
 

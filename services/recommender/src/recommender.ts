@@ -12,52 +12,75 @@ import type { Histogram } from 'prom-client';
 import type { BehaviourTable } from './behaviour-table';
 import type { BuiltList, ListBuilder } from './list-builder';
 import type { RecState } from './rec-state';
+import type { ClaimedTrigger, TriggerQueue } from './trigger-queue';
 
 export interface RecommenderOptions {
   state: RecState;
   builder: ListBuilder;
   behaviour: BehaviourTable;
+  queue: TriggerQueue;
   producer: EventProducer;
   recsTopic: string;
   logger: Logger;
   /** Event → published list latency, per stage. */
   latency: Histogram<'kind' | 'stage'>;
+  /** How long triggers for one list may wait to be merged (ms). @defaultValue 100 */
+  coalesceMs?: number;
+  /**
+   * The same for behaviour-embedding updates: they arrive in bursts for many nodes and move
+   * lists only a little, so they wait longer and merge more. @defaultValue 5000
+   */
+  behaviourCoalesceMs?: number;
+  /** Build time per list, by kind. */
+  buildSeconds?: Histogram<'kind'>;
   /** When a product is created, also refresh the similar lists of this many of its neighbours. @defaultValue 3 */
   neighbourFanout?: number;
+  /** Lists computed at once by this instance. @defaultValue 4 */
+  concurrency?: number;
 }
 
 interface Trigger {
-  kind: RecKind;
-  subjectId: string;
-  causes: string[];
-  /** Earliest ingest time (Kafka record timestamp) among the causes. */
-  causeTs: number;
+  listId: string;
+  eventId: string;
+  ts: number;
 }
 
 const MAX_CAUSES = 100;
+/** Pseudo-kind: after `similar:X` of a new product exists, refresh its neighbours' lists too. */
+const FANOUT = 'fanout';
+
+const trigger = (kind: RecKind | typeof FANOUT, subjectId: string, e: { eventId: string; ts: number }): Trigger => ({ listId: `${kind}:${subjectId}`, eventId: e.eventId, ts: e.ts });
 
 /**
- * Decides which lists an event touched, updates the shared state, recomputes each touched
- * list once per batch (a batch is the natural coalescing window: under load it grows), and
- * publishes the lists to recs.v1 and Redis. Deletes and out-of-stock products are removed
- * from every list that holds them through the reverse index.
+ * Consumes events into shared state and into the queue of lists to recompute (DESIGN.md
+ * "services/recommender"); a scheduler loop beside the consumer recomputes queued lists and
+ * publishes them to recs.v1 and Redis. Deletes and out-of-stock products are purged from every
+ * list that holds them at once, through the reverse index, without waiting for a recompute.
  */
 export class Recommender {
   private trendingDirty = false;
   private readonly fanout: number;
+  private readonly coalesceMs: number;
+  private readonly concurrency: number;
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
 
   constructor(private readonly o: RecommenderOptions) {
     this.fanout = o.neighbourFanout ?? 3;
+    this.coalesceMs = o.coalesceMs ?? 100;
+    this.concurrency = o.concurrency ?? 4;
   }
 
   async onEnriched(events: readonly ConsumedEvent<EnrichedEvent>[]): Promise<void> {
-    const triggers = new Triggers();
-    const created: string[] = [];
+    const triggers: Trigger[] = [];
+    const fanouts: Trigger[] = [];
     for (const e of events) {
       const v = e.value;
+      const cause = { eventId: v.eventId, ts: e.timestamp };
       if (v.type === 'product.delete') {
         if (await this.o.state.deleteItem(v.productId, v.updatedAt)) {
-          await this.purge(v.productId, v.eventId, e.timestamp);
+          await this.purge(v.productId, cause);
           for (const kind of ['similar', 'complementary'] as const) await this.drop(kind, v.productId);
           await this.o.state.dropTrending(v.productId);
         }
@@ -66,53 +89,44 @@ export class Recommender {
       const r = await this.o.state.upsertItem(v, e.timestamp);
       if (r === 0) continue;
       this.o.builder.offer(v.productId, v.embedding.modelId, v.embedding.vector);
-      triggers.add('similar', v.productId, v.eventId, e.timestamp);
-      triggers.add('complementary', v.productId, v.eventId, e.timestamp);
-      if (r === 1) created.push(v.productId);
-      if (v.product.availability === 'out_of_stock' || v.product.availability === 'discontinued') {
-        await this.purge(v.productId, v.eventId, e.timestamp);
-      }
+      triggers.push(trigger('similar', v.productId, cause), trigger('complementary', v.productId, cause));
+      if (r === 1 && this.fanout > 0) fanouts.push(trigger(FANOUT, v.productId, cause));
+      if (v.product.availability === 'out_of_stock' || v.product.availability === 'discontinued') await this.purge(v.productId, cause);
     }
-    const built = await this.run(triggers);
-    // A new product may belong in its nearest neighbours' lists too.
-    if (this.fanout > 0 && created.length > 0) {
-      const more = new Triggers();
-      for (const id of created) {
-        const list = built.get(recKey('similar', id));
-        const cause = triggers.get('similar', id)!;
-        for (const item of list?.items.slice(0, this.fanout) ?? []) more.add('similar', item.productId, cause.causes[0]!, cause.causeTs);
-      }
-      await this.run(more);
-    }
+    await this.schedule(triggers);
+    // After the new product's own list exists and the indexer has it.
+    await this.schedule(fanouts, this.coalesceMs + 1000);
   }
 
   async onBehaviour(events: readonly ConsumedEvent<BehaviourEmbedding>[]): Promise<void> {
-    const triggers = new Triggers();
+    const triggers: Trigger[] = [];
     for (const e of events) {
       const v = e.value;
+      const cause = { eventId: v.eventId, ts: e.timestamp };
       await this.o.state.setBehaviourVector(v.nodeKind, v.nodeId, v.embedding.vector);
       if (v.nodeKind === 'item') {
         // The global table sees this record too, maybe later; apply now so the recompute uses it.
         this.o.behaviour.apply(v);
-        triggers.add('similar', v.nodeId, v.eventId, e.timestamp);
-        triggers.add('complementary', v.nodeId, v.eventId, e.timestamp);
+        // Complementary lists follow co-purchases (their own trigger); behaviour mostly moves similar lists.
+        triggers.push(trigger('similar', v.nodeId, cause));
       } else {
-        triggers.add('personalized', v.nodeId, v.eventId, e.timestamp);
+        triggers.push(trigger('personalized', v.nodeId, cause));
       }
     }
-    await this.run(triggers);
+    await this.schedule(triggers, this.o.behaviourCoalesceMs ?? 5000);
   }
 
   async onInteractions(events: readonly ConsumedEvent<Interaction>[]): Promise<void> {
-    const triggers = new Triggers();
+    const triggers: Trigger[] = [];
     for (const e of events) {
       const v = e.value;
       if (!(await this.o.state.applyInteraction(v))) continue;
       this.trendingDirty = true;
-      triggers.add('personalized', v.userId, v.eventId, e.timestamp);
-      if (v.type === 'purchase' || v.type === 'add_to_cart') triggers.add('complementary', v.productId, v.eventId, e.timestamp);
+      const cause = { eventId: v.eventId, ts: e.timestamp };
+      triggers.push(trigger('personalized', v.userId, cause));
+      if (v.type === 'purchase' || v.type === 'add_to_cart') triggers.push(trigger('complementary', v.productId, cause));
     }
-    await this.run(triggers);
+    await this.schedule(triggers);
   }
 
   /** Republishes the trending list if interactions arrived since the last time. */
@@ -120,19 +134,82 @@ export class Recommender {
     if (!this.trendingDirty) return false;
     this.trendingDirty = false;
     const list = await this.o.builder.trending('global');
-    await this.publish(list, { kind: 'trending', subjectId: 'global', causes: [], causeTs: Date.now() });
+    await this.publish(list, [], undefined);
     return true;
   }
 
-  private async run(triggers: Triggers): Promise<Map<string, BuiltList>> {
-    const built = new Map<string, BuiltList>();
-    for (const t of triggers.all()) {
-      const list = await this.build(t.kind, t.subjectId);
-      if (list === undefined) continue;
-      built.set(recKey(t.kind, t.subjectId), list);
-      await this.publish(list, t);
+  private async schedule(triggers: Trigger[], delayMs = this.coalesceMs): Promise<void> {
+    if (triggers.length === 0) return;
+    await this.o.queue.add(triggers, Date.now() + delayMs);
+    this.wake?.();
+  }
+
+  /** Starts the scheduler loop: claim due lists, recompute, publish, complete. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      let claimed: ClaimedTrigger[] = [];
+      try {
+        claimed = await this.o.queue.claim(this.concurrency * 4);
+      } catch (err) {
+        this.o.logger.warn({ err }, 'claiming triggers failed');
+      }
+      if (claimed.length === 0) {
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, 50);
+          this.wake = () => {
+            clearTimeout(t);
+            r();
+          };
+        });
+        this.wake = undefined;
+        continue;
+      }
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: Math.min(this.concurrency, claimed.length) }, async () => {
+          while (next < claimed.length) {
+            const t = claimed[next++]!;
+            try {
+              await this.process(t);
+              await this.o.queue.complete(t);
+            } catch (err) {
+              // The lease expires and another pass retries it.
+              this.o.logger.warn({ err, list: t.listId }, 'recompute failed');
+            }
+          }
+        }),
+      );
     }
-    return built;
+  }
+
+  private async process(t: ClaimedTrigger): Promise<void> {
+    const sep = t.listId.indexOf(':');
+    const kind = t.listId.slice(0, sep);
+    const subjectId = t.listId.slice(sep + 1);
+    if (kind === FANOUT) {
+      const list = await this.o.state.getList('similar', subjectId);
+      const causeId = t.causes[0] ?? subjectId;
+      const triggers = (list?.items.slice(0, this.fanout) ?? []).map((i) => ({ listId: `similar:${i.productId}`, eventId: causeId, ts: t.causeTs ?? Date.now() }));
+      await this.schedule(triggers, 0);
+      return;
+    }
+    const started = performance.now();
+    const built = await this.build(kind as RecKind, subjectId);
+    this.o.buildSeconds?.observe({ kind }, (performance.now() - started) / 1000);
+    if (built === undefined) return;
+    await this.publish(built, t.causes, t.causeTs);
   }
 
   private build(kind: RecKind, subjectId: string): Promise<BuiltList | undefined> {
@@ -148,7 +225,7 @@ export class Recommender {
     }
   }
 
-  private async publish(list: BuiltList, cause: Trigger): Promise<void> {
+  private async publish(list: BuiltList, causes: readonly string[], causeTs: number | undefined): Promise<void> {
     const generatedAt = Date.now();
     const update: RecommendationUpdate = {
       type: 'recs.update',
@@ -158,16 +235,17 @@ export class Recommender {
       items: list.items,
       versions: { ...list.versions, ...(list.complete ? {} : { partial: 'true' }) },
       generatedAt,
-      causeEventIds: cause.causes.slice(0, MAX_CAUSES),
-      causeTs: cause.causes.length > 0 ? cause.causeTs : undefined,
+      causeEventIds: causes.slice(-MAX_CAUSES),
+      causeTs: causes.length > 0 ? causeTs : undefined,
     };
-    if (!(await this.o.state.putList(update))) return;
-    await this.o.producer.send(this.o.recsTopic, [{ key: recKey(list.kind, list.subjectId), value: update }]);
+    const stored = await this.o.state.putList(update);
+    if (!stored) return;
+    await this.o.producer.send(this.o.recsTopic, [{ key: recKey(list.kind, list.subjectId), value: stored }]);
     if (update.causeTs !== undefined) this.o.latency.observe({ kind: list.kind, stage: 'ingest_to_published' }, Math.max(0, generatedAt - update.causeTs) / 1000);
   }
 
   /** Removes an item from every list that holds it and republishes those lists. */
-  private async purge(productId: string, causeId: string, causeTs: number): Promise<void> {
+  private async purge(productId: string, cause: { eventId: string; ts: number }): Promise<void> {
     for (const listId of await this.o.state.listsContaining(productId)) {
       const sep = listId.indexOf(':');
       const kind = listId.slice(0, sep) as RecKind;
@@ -176,36 +254,12 @@ export class Recommender {
       if (!current) continue;
       const items = current.items.filter((i) => i.productId !== productId);
       if (items.length === current.items.length) continue;
-      await this.publish({ kind, subjectId, items, versions: current.versions, complete: true }, { kind, subjectId, causes: [causeId], causeTs });
+      await this.publish({ kind, subjectId, items, versions: current.versions, complete: true }, [cause.eventId], cause.ts);
     }
   }
 
   private async drop(kind: RecKind, subjectId: string): Promise<void> {
     if (!(await this.o.state.dropList(kind, subjectId))) return;
     await this.o.producer.send(this.o.recsTopic, [{ key: recKey(kind, subjectId), value: null }]);
-  }
-}
-
-/** Lists touched by a batch, each once, with every cause. */
-class Triggers {
-  private readonly map = new Map<string, Trigger>();
-
-  add(kind: RecKind, subjectId: string, eventId: string, ts: number): void {
-    const key = recKey(kind, subjectId);
-    const t = this.map.get(key);
-    if (!t) {
-      this.map.set(key, { kind, subjectId, causes: [eventId], causeTs: ts });
-      return;
-    }
-    if (t.causes.length < MAX_CAUSES) t.causes.push(eventId);
-    t.causeTs = Math.min(t.causeTs, ts);
-  }
-
-  get(kind: RecKind, subjectId: string): Trigger | undefined {
-    return this.map.get(recKey(kind, subjectId));
-  }
-
-  all(): Trigger[] {
-    return [...this.map.values()];
   }
 }

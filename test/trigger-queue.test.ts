@@ -1,0 +1,51 @@
+import { KeySpace, type Redis } from '@affinity/store';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TriggerQueue } from '../services/recommender/src/trigger-queue';
+import { deleteKeysWithPrefix, redisClient, uniquePrefix } from './support/harness';
+
+let redis: Redis;
+let prefix: string;
+
+beforeAll(() => {
+  redis = redisClient();
+  prefix = uniquePrefix('triggers');
+});
+afterAll(async () => {
+  await deleteKeysWithPrefix(redis, prefix);
+  redis.disconnect();
+});
+
+describe('recommender trigger queue on real Redis', () => {
+  it('merges triggers per list, leases them, and survives a crashed worker', async () => {
+    const q = new TriggerQueue(redis, { keys: new KeySpace(`${prefix}:a`), leaseMs: 500 });
+    const t0 = 1_000_000;
+    await q.add([{ listId: 'personalized:u1', eventId: 'e1', ts: 10 }], t0 + 100);
+    await q.add([{ listId: 'personalized:u1', eventId: 'e2', ts: 5 }, { listId: 'similar:p1', eventId: 'e3', ts: 20 }], t0 + 200);
+    expect(await q.size()).toBe(2);
+    // Not due yet.
+    expect(await q.claim(10, t0 + 50)).toEqual([]);
+    const first = await q.claim(10, t0 + 150);
+    expect(first.map((c) => c.listId)).toEqual(['personalized:u1']);
+    expect(first[0]!.causes).toEqual(['e1', 'e2']);
+    expect(first[0]!.causeTs).toBe(5);
+    // A claimed trigger is invisible until its lease ends...
+    expect((await q.claim(10, t0 + 250)).map((c) => c.listId)).toEqual(['similar:p1']);
+    // ...and comes back if the worker never completes (crash).
+    const again = await q.claim(10, t0 + 250 + 600);
+    expect(again.map((c) => c.listId).sort()).toEqual(['personalized:u1', 'similar:p1']);
+    for (const c of again) expect(await q.complete(c)).toBe(true);
+    expect(await q.size()).toBe(0);
+  });
+
+  it('re-runs a list triggered again while it was being computed, with only the new causes', async () => {
+    const q = new TriggerQueue(redis, { keys: new KeySpace(`${prefix}:b`), leaseMs: 10_000 });
+    await q.add([{ listId: 'similar:p1', eventId: 'e1', ts: 1 }], 0);
+    const [c] = await q.claim(10, 1);
+    await q.add([{ listId: 'similar:p1', eventId: 'e2', ts: 2 }], 5);
+    expect(await q.complete(c!)).toBe(false);
+    const [rerun] = await q.claim(10, 10);
+    expect(rerun!.causes).toEqual(['e2']);
+    expect(await q.complete(rerun!)).toBe(true);
+    expect(await q.size()).toBe(0);
+  });
+});
