@@ -1,7 +1,7 @@
-import { type ExtractedAttribute, normalizeMultiline, normalizeText } from '@affinity/contracts';
+import { ConfigError, type ExtractedAttribute, normalizeMultiline, normalizeText } from '@affinity/contracts';
 import { type AttributeSpec, type CategorySchema, loadCategorySchemas } from './category-schema';
 import type { CategoryVocab } from './internal/category-vocab';
-import { type TitleAnalysis, analyseTitle, featureStrings, hashFeatures } from './internal/features';
+import { type TextAnalysis, analyseText, featureStrings, hashFeatures } from './internal/features';
 import { SchemaIndex } from './internal/schema-index';
 import { allowedTags } from './internal/tags';
 import type { Token } from './internal/tokenize';
@@ -87,6 +87,12 @@ export class AttributeExtractor {
   private readonly seedMatchers = new Map<AttributeSpec, { re: RegExp; values: Map<string, string> }>();
 
   constructor(options: AttributeExtractorOptions = {}) {
+    for (const k of ['minConfidence', 'patternConfidence', 'seedConfidence', 'descriptionFactor', 'zeroShotMinSimilarity'] as const) {
+      const v = options[k];
+      if (v !== undefined && !(v >= 0 && v <= 1)) throw new ConfigError(`AttributeExtractor option ${k} must be between 0 and 1, got ${v}`);
+    }
+    const m = options.maxDescriptionChars;
+    if (m !== undefined && !(Number.isInteger(m) && m >= 0)) throw new ConfigError(`AttributeExtractor option maxDescriptionChars must be a non-negative integer, got ${m}`);
     this.index = new SchemaIndex(options.schemas ?? loadCategorySchemas());
     this.vocab = options.vocabulary ?? Vocabulary.empty();
     this.minConfidence = options.minConfidence ?? 0.5;
@@ -132,12 +138,12 @@ export class AttributeExtractor {
     const title = normalizeText(input.title);
     const chosen: Candidate[] = [];
     if (title !== '') {
-      const a = analyseTitle(title, vocab, this.vocab.tagger === undefined ? undefined : this.vocab.global);
+      const a = analyseText(title, vocab, this.vocab.tagger === undefined ? undefined : this.vocab.global);
       chosen.push(...this.choose(this.titleCandidates(a, key, schema, vocab), specs, filled));
     }
     const description = input.description === undefined ? '' : normalizeMultiline(input.description).slice(0, this.maxDescriptionChars);
     if (description !== '') {
-      const descCands = this.textCandidates(analyseTitle(description, vocab, undefined), 'description', schema, vocab).map((c) => ({
+      const descCands = this.textCandidates(analyseText(description, vocab, undefined), 'description', schema, vocab).map((c) => ({
         ...c,
         confidence: c.confidence * this.descriptionFactor,
       }));
@@ -179,7 +185,7 @@ export class AttributeExtractor {
     return found;
   }
 
-  private titleCandidates(a: TitleAnalysis, key: string, schema: CategorySchema, vocab: CategoryVocab | undefined): Candidate[] {
+  private titleCandidates(a: TextAnalysis, key: string, schema: CategorySchema, vocab: CategoryVocab | undefined): Candidate[] {
     const title = a.text;
     const out = this.textCandidates(a, 'title', schema, vocab);
     const tagger = this.vocab.tagger;
@@ -214,7 +220,7 @@ export class AttributeExtractor {
   }
 
   /** Candidates any field can give: unit-aware patterns, learned values and schema seed values. */
-  private textCandidates(a: TitleAnalysis, field: 'title' | 'description', schema: CategorySchema, vocab: CategoryVocab | undefined): Candidate[] {
+  private textCandidates(a: TextAnalysis, field: 'title' | 'description', schema: CategorySchema, vocab: CategoryVocab | undefined): Candidate[] {
     const out: Candidate[] = [];
     const { text, patterns } = a;
     for (const spec of schema.attributes) {

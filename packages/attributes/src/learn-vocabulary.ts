@@ -2,7 +2,7 @@ import { normalizeText } from '@affinity/contracts';
 import { type CategorySchema, loadCategorySchemas } from './category-schema';
 import { CategoryVocab, leadingKeys } from './internal/category-vocab';
 import { type CrfSequence, LinearChainCrf } from './internal/crf';
-import { analyseTitle, featureStrings, hashFeatures } from './internal/features';
+import { analyseText, featureStrings, hashFeatures } from './internal/features';
 import { MAX_VALUE_TOKENS, alignSpan, lookupAll, tokenKey } from './internal/gazetteer';
 import { findPatterns } from './patterns';
 import { SchemaIndex } from './internal/schema-index';
@@ -168,7 +168,7 @@ export function learnVocabulary(products: Iterable<LabelledProduct>, options: Le
     const attrIndex = new Map(attributes.map((a, i) => [a, i]));
     const seqs: CrfSequence[] = labelled.map((r) => {
       const vocab = categories.get(r.key) as CategoryVocab;
-      const a = analyseTitle(r.title, vocab, global);
+      const a = analyseText(r.title, vocab, global);
       const feats = hashFeatures(featureStrings(a, r.key, vocab, { labels: r.labels, tokenAttrs: r.tokenAttrs }));
       const allowed = allowedTags(attrIndex, r.schema, vocab);
       const goldTags = new Int32Array(r.tokens.length);

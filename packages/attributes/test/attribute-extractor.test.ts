@@ -64,6 +64,11 @@ describe('without a learned vocabulary', () => {
     expect(got.find((a) => a.name === 'material')).toMatchObject({ value: 'Stainless Steel', field: 'title' });
   });
 
+  it('refuses options that cannot work, naming them', () => {
+    expect(() => new AttributeExtractor({ schemas, minConfidence: 1.5 })).toThrow(/minConfidence must be between 0 and 1/);
+    expect(() => new AttributeExtractor({ schemas, maxDescriptionChars: -1 })).toThrow(/maxDescriptionChars/);
+  });
+
   it('lets catalog-supplied attributes win, reported as catalog', () => {
     const title = 'Acme Kettle Red 1.7 l';
     const got = ex.extract({ title, catalogAttributes: { Colour: 'Crimson', Capacity: '1.5 l' } });

@@ -4,8 +4,8 @@ import { hashFeature } from './crf';
 import { type GazetteerHit, lookupAll } from './gazetteer';
 import { type Token, tokenize } from './tokenize';
 
-/** Everything extraction needs to know about one title, computed once. */
-export interface TitleAnalysis {
+/** Everything extraction needs to know about one title (or description), computed once. */
+export interface TextAnalysis {
   text: string;
   tokens: Token[];
   patterns: PatternMatch[];
@@ -27,7 +27,7 @@ export interface OwnContribution {
   tokenAttrs: Set<string>;
 }
 
-export function analyseTitle(text: string, vocab: CategoryVocab | undefined, global: CategoryVocab | undefined): TitleAnalysis {
+export function analyseText(text: string, vocab: CategoryVocab | undefined, global: CategoryVocab | undefined): TextAnalysis {
   const tokens = tokenize(text);
   const patterns = findPatterns(text);
   const patternTokens = patterns.map((p) => {
@@ -115,7 +115,7 @@ function addGazetteer(
  * and keep what doesn't (Daumé III, "Frustratingly Easy Domain Adaptation", ACL 2007).
  */
 export function featureStrings(
-  a: TitleAnalysis,
+  a: TextAnalysis,
   categoryKey: string,
   vocab: CategoryVocab | undefined,
   own: OwnContribution | undefined,
