@@ -3,36 +3,22 @@
  * Validates (the decoder sends bad records to the DLQ), extracts attributes, embeds the text
  * with a real ONNX model, and publishes enriched products or tombstones.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { AttributeExtractor, Vocabulary, parseExtractGptJsonl } from '@affinity/attributes';
 import { decodeCatalogEvent } from '@affinity/contracts';
 import { DEFAULT_MODEL_ID, Embedder } from '@affinity/embeddings';
+import { Enricher, createExtractor } from '@affinity/enrichment';
 import { KeySpace, createRedis } from '@affinity/store';
 import { BatchConsumer, ServiceGroup, createWorkerKit, runService } from '@affinity/stream';
 import { Counter, Histogram } from 'prom-client';
 import { loadEnricherConfig } from './config';
-import { Enricher } from './enricher';
 
-const ROOT = resolve(import.meta.dirname, '../../..');
 const config = loadEnricherConfig();
 const kit = createWorkerKit('enricher', config);
 const { logger } = kit;
 
-function loadVocabulary(): Vocabulary {
-  if (config.ATTRIBUTES_VOCABULARY_PATH) return Vocabulary.fromJSON(JSON.parse(readFileSync(config.ATTRIBUTES_VOCABULARY_PATH, 'utf8')));
-  // Learned from labelled titles shipped with the repository (OA-Mine, Apache-2.0).
-  const started = performance.now();
-  const examples = parseExtractGptJsonl(readFileSync(resolve(ROOT, 'data/oa-mine/train.jsonl'), 'utf8'));
-  const extractor = new AttributeExtractor();
-  const vocab = extractor.learnVocabulary(examples.map((e) => ({ title: e.title, category: e.category, attributes: e.gold })));
-  logger.info({ titles: examples.length, ms: Math.round(performance.now() - started) }, 'learned the attribute vocabulary');
-  return vocab;
-}
-
 // A missing model is fatal here, with the command that fetches it (ModelNotFoundError says so).
 const embedder = await Embedder.create({ model: config.EMBEDDING_MODEL_ID ?? DEFAULT_MODEL_ID, intraOpNumThreads: config.EMBEDDING_THREADS });
-const extractor = new AttributeExtractor({ vocabulary: loadVocabulary() });
+const { extractor, learnedFrom, ms } = createExtractor(config.ATTRIBUTES_VOCABULARY_PATH);
+logger.info({ learnedFrom, ms: Math.round(ms) }, 'attribute vocabulary ready');
 const redis = createRedis({ url: config.REDIS_URL, name: `enricher:${config.INSTANCE_ID}`, onError: (err) => logger.debug({ err }, 'redis') });
 const enricher = new Enricher({
   redis,

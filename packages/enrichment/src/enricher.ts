@@ -17,6 +17,13 @@ export interface EnricherMetrics {
 }
 
 export interface EnricherOptions {
+  /**
+   * `live`: newest `updatedAt` wins and versions advance. `backfill`: re-embed under another
+   * model without touching versions, and only products whose stored version is exactly this
+   * event's (so a backfill running behind the live stream never resurrects a deleted product
+   * or republishes an outdated one). @defaultValue 'live'
+   */
+  mode?: 'live' | 'backfill';
   redis: Redis;
   keys: KeySpace;
   embedder: TextEmbedder;
@@ -55,9 +62,10 @@ export class Enricher {
     }
     const ids = [...latest.keys()];
     const stored = await this.o.redis.mget(...ids.map((id) => this.versionKey(id)));
+    const backfill = this.o.mode === 'backfill';
     const todo = ids.map((id) => latest.get(id)!).filter((e, i) => {
-      const fresh = stored[i] === null || e.value.updatedAt > Number(stored[i]);
-      if (!fresh) this.o.metrics.products.inc({ outcome: 'stale_or_duplicate' });
+      const fresh = backfill ? stored[i] !== null && e.value.updatedAt === Number(stored[i]) && e.value.type === 'product.upsert' : stored[i] === null || e.value.updatedAt > Number(stored[i]);
+      if (!fresh) this.o.metrics.products.inc({ outcome: backfill ? 'not_current' : 'stale_or_duplicate' });
       return fresh;
     });
     if (todo.length === 0) return;
@@ -77,6 +85,7 @@ export class Enricher {
       records.push({ key: v.productId, value: enrichedEvent(v, { hash, attributes, modelId: this.o.embedder.modelId, vector, ingestTs: e.timestamp }) });
     }
     await this.o.producer.send(this.o.outTopic, records);
+    if (backfill) return;
     // Versions move only after the output is acknowledged: a crash before this replays the batch.
     const p = this.o.redis.pipeline();
     for (const e of todo) p.set(this.versionKey(e.value.productId), String(e.value.updatedAt));

@@ -8,7 +8,10 @@ export function embeddingText(p: Pick<ProductUpsert, 'title' | 'brand' | 'descri
   const parts = [p.title];
   if (p.brand && !p.title.toLowerCase().includes(p.brand.toLowerCase())) parts.push(p.brand);
   if (p.categoryPath.length > 0) parts.push(p.categoryPath.join(' > '));
-  const d = p.description.slice(0, descriptionChars).trim();
+  let d = p.description.slice(0, descriptionChars);
+  // Cut at a word boundary: half a word is a token the model never saw in that position.
+  if (p.description.length > descriptionChars && /\S/.test(p.description[descriptionChars] ?? '')) d = d.replace(/\s*\S*$/, '');
+  d = d.trim();
   if (d.length > 0) parts.push(d);
   return parts.join('. ');
 }
