@@ -41,7 +41,7 @@ export interface BehaviourGraphOptions {
   dedupeWindow?: number;
   /** Items per basket (order or session) that take part in co-occurrence pairs. @defaultValue 50 */
   maxBasketItems?: number;
-  /** Baskets kept open (least recently used evicted), per kind. @defaultValue 100_000 */
+  /** Baskets kept open (the oldest opened is closed first), per kind. @defaultValue 100_000 */
   maxOpenBaskets?: number;
   /** Merge the delta buffer into the CSR once it exceeds this fraction of the CSR entries. @defaultValue 0.25 */
   compactRatio?: number;

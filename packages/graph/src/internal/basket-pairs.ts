@@ -5,7 +5,7 @@ import { DynamicCsr } from './dynamic-csr';
  * hold each item, how many hold each pair, and how many baskets there are, which is all
  * that lift and PMI need. A pair counts once per basket however often it is repeated.
  *
- * Open baskets are bounded (least recently used evicted) and so is a basket's size: a bot
+ * Open baskets are bounded (the oldest opened is closed first) and so is a basket's size: a bot
  * session with thousands of views would otherwise cost O(k²) pair updates.
  */
 export class BasketPairs {
@@ -13,11 +13,16 @@ export class BasketPairs {
   itemBaskets = new Float64Array(1024);
   basketCount = 0;
   private readonly open = new Map<string, number[]>();
+  // Oldest-opened first; a ring, not the Map's iterator (see DedupeWindow for why).
+  private readonly ring: Array<string | undefined>;
+  private pos = 0;
 
   constructor(
     readonly maxBasketItems: number,
     readonly maxOpenBaskets: number,
-  ) {}
+  ) {
+    this.ring = new Array<string | undefined>(maxOpenBaskets);
+  }
 
   ensureNodes(n: number): void {
     this.pairs.ensureNodes(n);
@@ -33,13 +38,7 @@ export class BasketPairs {
     if (items === undefined) {
       items = [];
       this.basketCount++;
-    } else {
-      this.open.delete(basket);
-    }
-    this.open.set(basket, items);
-    if (this.open.size > this.maxOpenBaskets) {
-      const oldest = this.open.keys().next();
-      if (oldest.done !== true) this.open.delete(oldest.value);
+      this.remember(basket, items);
     }
     if (items.length >= this.maxBasketItems || items.includes(item)) return;
     this.itemBaskets[item]! += 1;
@@ -59,12 +58,29 @@ export class BasketPairs {
     if (csr.deltaCount >= minDelta && csr.deltaCount > ratio * csr.rowPtr[csr.baseRows]!) csr.compact();
   }
 
+  /** Open baskets, oldest first. */
   openBaskets(): Array<[string, number[]]> {
-    return [...this.open.entries()];
+    const out: Array<[string, number[]]> = [];
+    for (let k = 0; k < this.maxOpenBaskets; k++) {
+      const key = this.ring[(this.pos + k) % this.maxOpenBaskets];
+      if (key !== undefined) out.push([key, this.open.get(key)!]);
+    }
+    return out;
   }
 
   loadOpen(entries: ReadonlyArray<readonly [string, readonly number[]]>): void {
     this.open.clear();
-    for (const [k, v] of entries) this.open.set(k, [...v]);
+    this.ring.fill(undefined);
+    this.pos = 0;
+    for (const [k, v] of entries.slice(Math.max(0, entries.length - this.maxOpenBaskets))) this.remember(k, [...v]);
+  }
+
+  /** Opens a basket, closing the oldest one when the bound is reached. */
+  private remember(basket: string, items: number[]): void {
+    const evicted = this.ring[this.pos];
+    if (evicted !== undefined) this.open.delete(evicted);
+    this.ring[this.pos] = basket;
+    this.pos = (this.pos + 1) % this.maxOpenBaskets;
+    this.open.set(basket, items);
   }
 }
