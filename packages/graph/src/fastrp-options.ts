@@ -37,9 +37,10 @@ export interface FastRPOptions {
    */
   selfWeight?: number;
   /**
-   * Content embeddings per product id (cold start). When given, the first `contentDim`
-   * columns of an item's initial vector are a fixed random projection of its content
-   * vector instead of sparse random entries; users and items without one get zeros there.
+   * Content embeddings (cold start), keyed by node key: `i:<productId>` for BehaviourGraph
+   * items. When given, the first `contentDim` columns of a node's initial vector are a fixed
+   * random projection of its content vector instead of sparse random entries; nodes without
+   * one get zeros there. All vectors must have one length (one model).
    */
   contentEmbeddings?: ReadonlyMap<string, Float32Array>;
   /** Columns fed from content embeddings (count). @defaultValue dim / 4 when contentEmbeddings is set, else 0 */
