@@ -29,7 +29,7 @@ function arg(name: string, fallback: number): number {
 const quick = process.argv.includes('--quick');
 const N = arg('n', quick ? 5000 : 10_000);
 const Q = arg('queries', quick ? 100 : 200);
-const SCALE_N = arg('scale-n', quick ? 0 : 30_000);
+const SCALE_N = arg('scale-n', quick ? 0 : 25_000);
 const K = 10;
 const M = 16;
 const EF_CONSTRUCTION = 200;
@@ -392,7 +392,7 @@ async function main(): Promise<void> {
     const bt = big.queries.map((q) => bruteForceTopK(big.vectors, q, K));
     const bp: HnswParams = { dim: 384, capacity: SCALE_N, M, efConstruction: EF_CONSTRUCTION, seed: 100 };
     const bigShard = new ShardEngine('shard (f32)', bp, {}, 'graph', tagsOf(big));
-    const bigEngines: Engine[] = [bigShard];
+    const bigEngines: Engine[] = [bigShard, new ShardEngine('shard (int8 + rerank)', bp, { quantization: 'int8' })];
     let bigHnsw: HnswlibEngine | null = null;
     if (HnswlibEngine.available() === null) {
       bigHnsw = new HnswlibEngine(bp);
@@ -438,6 +438,18 @@ function atRecall(sweepRows: SweepRow[]): Record<string, unknown>[] {
   });
 }
 
+/**
+ * Bytes a vector costs in each engine's data layout at M=16, dim d (no slack): hnswlib's
+ * level-0 element is vector + (2M+1) u32 links + 8-byte label; ours is the padded row +
+ * (2M+1) u32 links + level and state bytes (+ d bytes of int8 codes when quantized). Upper
+ * layers (~1/M of nodes) and id maps come on top in both.
+ */
+function layoutBytes(dim: number): Record<string, number> {
+  const links = (2 * M + 1) * 4;
+  const row = Math.ceil(dim / 16) * 16 * 4;
+  return { hnswlib: dim * 4 + links + 8, shard: row + links + 2, 'shard int8': row + links + 2 + Math.ceil(dim / 16) * 16 };
+}
+
 function suiteMarkdown(s: Suite): string {
   const ds = s.dataset as { label: string; n: number; dim: number; queries: number };
   const sweepRows = s.sweep as SweepRow[];
@@ -448,6 +460,8 @@ ${ds.n} vectors x ${ds.dim}, ${ds.queries} queries; ground truth by exact brute 
 ### Build (inserts, interleaved chunks) and memory
 
 ${table(s.build as Record<string, unknown>[])}
+RSS deltas are noisy (GC, allocator reuse across engines); \`estimateBytesPerVector\` is the shard's \`memoryBytes()\` / n and includes
+capacity reserved up front (n + 20 000 slots here). Layout bytes per vector (exact, no slack): ${JSON.stringify(layoutBytes(ds.dim))}.
 Shard with attributes (4 tags + brand per item): ${(s.buildWithAttributes as { insertsPerSec: number }).insertsPerSec} inserts/s.
 Distance kernel: ${JSON.stringify(s.kernel)}.
 

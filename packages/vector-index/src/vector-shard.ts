@@ -194,8 +194,9 @@ export class VectorShard {
         this.counters.searches.exact++;
       } else {
         const bits = match.bits ?? bitsetOf(match.list!, this.graph.capacity);
-        this.ensureOut(plan.ef);
-        n = this.graph.search(q, k, plan.ef, bits, this.outSlots, this.outDists);
+        const efFiltered = Math.max(k, plan.ef);
+        this.ensureOut(efFiltered);
+        n = this.graph.search(q, k, efFiltered, bits, this.outSlots, this.outDists);
         this.counters.searches.filteredGraph++;
       }
     }
@@ -205,15 +206,20 @@ export class VectorShard {
   }
 
   /**
-   * The plan for a filtered query with `matches` of `live` items admitted. A filtered graph
-   * search has to admit ~ef matches, so it expands about ef/selectivity nodes of 2·M links
-   * each; the exact scan costs one distance per match.
+   * The plan for a filtered query with `matches` of `live` items admitted.
+   *
+   * The filtered graph search keeps going until ef' matches are admitted, so it explores about
+   * ef'/s nodes (s = selectivity) and its work grows by itself as s falls; what falls with s is
+   * the recall at a fixed ef', slowly (measured on 20k 384-d vectors: ef'=32 gives 0.986 at
+   * s=0.5 and 0.977 at s=0.05). Hence ef' = ef·(0.5 + 0.25·log10(1/s)): 0.57·ef at 50%,
+   * 0.75·ef at 10%, ef at 1%. Its cost is ~ef'/s expansions of 2·M links; the exact scan
+   * costs one distance per match, and wins below that.
    */
   plan(matches: number, live: number, ef = this.options.ef): { exact: boolean; ef: number; graphCost: number } {
-    const selectivity = Math.min(1, matches / Math.max(1, live));
-    const widened = Math.min(this.options.maxFilteredEf, Math.ceil(ef / Math.sqrt(selectivity)));
+    const selectivity = Math.min(1, Math.max(1, matches) / Math.max(1, live));
+    const widened = Math.min(this.options.maxFilteredEf, Math.ceil(ef * (0.5 + 0.25 * Math.log10(1 / selectivity))));
     const graphCost = (widened * this.graph.M0) / selectivity;
-    return { exact: matches <= graphCost, ef: Math.max(ef, widened), graphCost };
+    return { exact: matches <= graphCost, ef: widened, graphCost };
   }
 
   /** Unlinks tombstones and frees their slots now (also runs by itself past consolidateRatio). */
