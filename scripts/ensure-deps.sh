@@ -27,7 +27,8 @@ node_deps() {
 
 models() {
   local fetch="$ROOT/packages/embeddings/scripts/fetch-model.sh"
-  if [ -x "$fetch" ]; then "$fetch" >/dev/null; fi
+  # The default model, and fp32 for the model-upgrade (backfill) test.
+  "$fetch" all-minilm-l6-v2-int8 all-minilm-l6-v2-fp32 >/dev/null
 }
 
 targets=("$@")

@@ -8,7 +8,7 @@ export const BUNDLED_TRAINING_DATA = resolve(import.meta.dirname, '../../../data
 /**
  * The attribute extractor the enricher and the backfill use: with a saved vocabulary when
  * `vocabularyPath` is given, else one learned at start from the bundled labelled titles
- * (about a second).
+ * (a few seconds; a saved vocabulary loads faster).
  */
 export function createExtractor(vocabularyPath?: string): { extractor: AttributeExtractor; learnedFrom: string; ms: number } {
   const started = performance.now();

@@ -52,8 +52,9 @@ export class Enricher {
     return this.o.keys.key('enricher', 'embedding', hash);
   }
 
-  async handle(events: readonly ConsumedEvent<CatalogEvent>[]): Promise<void> {
-    if (events.length === 0) return;
+  /** Returns how many records were published. */
+  async handle(events: readonly ConsumedEvent<CatalogEvent>[]): Promise<number> {
+    if (events.length === 0) return 0;
     // Newest version of each product in this batch (compaction semantics: intermediate versions add nothing).
     const latest = new Map<string, ConsumedEvent<CatalogEvent>>();
     for (const e of events) {
@@ -68,7 +69,7 @@ export class Enricher {
       if (!fresh) this.o.metrics.products.inc({ outcome: backfill ? 'not_current' : 'stale_or_duplicate' });
       return fresh;
     });
-    if (todo.length === 0) return;
+    if (todo.length === 0) return 0;
 
     const upserts = todo.filter((e): e is ConsumedEvent<ProductUpsert> => e.value.type === 'product.upsert');
     const vectors = await this.vectorsFor(upserts.map((e) => e.value));
@@ -81,15 +82,18 @@ export class Enricher {
         continue;
       }
       const { hash, vector } = vectors.get(v.productId)!;
-      const attributes = this.o.extractor.extract({ title: v.title, description: v.description, category: v.categoryPath, catalogAttributes: v.attributes });
+      // What the catalog states (its brand included) wins over what we extract.
+      const catalogAttributes = v.brand === undefined ? v.attributes : { brand: v.brand, ...v.attributes };
+      const attributes = this.o.extractor.extract({ title: v.title, description: v.description, category: v.categoryPath, catalogAttributes });
       records.push({ key: v.productId, value: enrichedEvent(v, { hash, attributes, modelId: this.o.embedder.modelId, vector, ingestTs: e.timestamp }) });
     }
     await this.o.producer.send(this.o.outTopic, records);
-    if (backfill) return;
+    if (backfill) return records.length;
     // Versions move only after the output is acknowledged: a crash before this replays the batch.
     const p = this.o.redis.pipeline();
     for (const e of todo) p.set(this.versionKey(e.value.productId), String(e.value.updatedAt));
     await p.exec();
+    return records.length;
   }
 
   private async vectorsFor(products: readonly ProductUpsert[]): Promise<Map<string, { hash: string; vector: Float32Array }>> {

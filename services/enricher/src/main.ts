@@ -44,7 +44,9 @@ const consumer = new BatchConsumer({
   metrics: kit.metrics,
   sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS,
   maxBatchSize: config.ENRICHER_MAX_BATCH,
-  handler: async ({ events }) => enricher.handle(events),
+  handler: async ({ events }) => {
+    await enricher.handle(events);
+  },
 });
 
 const service = new ServiceGroup(

@@ -1,0 +1,105 @@
+import { EnrichedProduct, encodeJson, parseWith, topicName } from '@affinity/contracts';
+import { uciProducts } from '@affinity/sample-data';
+import { QUEUE, createQueue, type Redis } from '@affinity/store';
+import type { Admin, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ChildWorker, TopicCollector, createTopics, deleteKeysWithPrefix, deleteTopicsWithPrefix, kafkaClient, redisClient, spawnWorker, stack, uniquePrefix, waitFor } from './support/harness';
+
+let kafka: Kafka;
+let admin: Admin;
+let redis: Redis;
+let producer: Producer;
+let prefix: string;
+let enricher: ChildWorker;
+let jobs: ChildWorker;
+let enriched: TopicCollector;
+
+const products = uciProducts().slice(0, 45);
+const parse = (m: KafkaMessage) => parseWith(EnrichedProduct, JSON.parse(m.value!.toString()));
+
+beforeAll(async () => {
+  prefix = `${uniquePrefix('backfill')}.`;
+  kafka = kafkaClient();
+  admin = await createTopics(kafka, { prefix });
+  redis = redisClient();
+  producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  enriched = await new TopicCollector(kafka, topicName('enriched', { prefix })).start();
+  const env = { KAFKA_BROKERS: stack().brokers.join(','), REDIS_URL: stack().redisUrl, AFFINITY_TOPIC_PREFIX: prefix, REDIS_PREFIX: `${prefix}affinity`, HTTP_PORT: '0', EMBEDDING_THREADS: '1' };
+  enricher = spawnWorker('services/enricher/src/main.ts', env, `${prefix}enricher`);
+  jobs = spawnWorker('services/jobs/src/main.ts', env, `${prefix}jobs`);
+});
+
+afterAll(async () => {
+  for (const w of [enricher, jobs]) if (w && w.proc.exitCode === null) w.proc.kill('SIGTERM');
+  await Promise.all([enricher?.exited, jobs?.exited]);
+  await enriched?.stop();
+  await producer?.disconnect();
+  await deleteTopicsWithPrefix(admin, prefix);
+  await admin?.disconnect();
+  await deleteKeysWithPrefix(redis, prefix);
+  redis?.disconnect();
+});
+
+describe('model upgrade backfill (BullMQ) against real Kafka, Redis and both models', () => {
+  it('re-embeds the current catalog under the new model while the live stream goes on, never resurrecting deletes', async () => {
+    const topic = topicName('catalog', { prefix });
+    const initial = products.slice(0, 40);
+    await producer.send({ topic, acks: -1, messages: initial.map((p) => ({ key: p.productId, value: encodeJson(p) })) });
+    // Live changes before the upgrade: a delete and a title edit.
+    const [gone, edited] = [initial[0]!, initial[1]!];
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: [
+        { key: gone.productId, value: null, headers: { 'event-id': `del-${gone.productId}`, ts: String(Number(gone.updatedAt) + 10) } },
+        { key: edited.productId, value: encodeJson({ ...edited, eventId: `${edited.eventId}-v2`, title: `${edited.title} XL`, updatedAt: Number(edited.updatedAt) + 10 }) },
+      ],
+    });
+    // The enricher keeps only the newest version of a product within a batch, so count by product.
+    await enriched.waitFor(
+      (m) =>
+        m.some((x) => x.key?.toString() === gone.productId && x.value === null) &&
+        m.some((x) => x.key?.toString() === edited.productId && x.value !== null && parse(x).product.title.endsWith(' XL')) &&
+        initial.slice(2).every((p) => m.some((x) => x.key?.toString() === p.productId)),
+      180_000,
+      'live enrichment of the catalog',
+    );
+
+    const queue = createQueue(QUEUE.embeddingBackfill, stack().redisUrl, { prefix: `${prefix}affinity:bull` });
+    const job = await queue.add('backfill', { modelId: 'all-minilm-l6-v2-fp32' }, { jobId: `${prefix}backfill` });
+    // The live stream does not wait for the backfill.
+    const late = products.slice(40);
+    await producer.send({ topic, acks: -1, messages: late.map((p) => ({ key: p.productId, value: encodeJson(p) })) });
+    await waitFor(() => queue.getJobState(job.id!), (s) => s === 'completed' || s === 'failed', 240_000, 'backfill job finished');
+    const done = await queue.getJob(job.id!);
+    expect(await done!.getState()).toBe('completed');
+    await queue.close();
+
+    const events = enriched.messages.filter((m) => m.value !== null).map(parse);
+    const fp32 = events.filter((e) => e.embedding.modelId === 'all-minilm-l6-v2-fp32');
+    const int8 = events.filter((e) => e.embedding.modelId === 'all-minilm-l6-v2-int8');
+    const fp32Ids = new Set(fp32.map((e) => e.productId));
+    // Every product that exists was re-embedded; the deleted one was not brought back.
+    for (const p of initial.slice(1)) expect(fp32Ids.has(p.productId)).toBe(true);
+    expect(fp32Ids.has(gone.productId)).toBe(false);
+    // The edited product was re-embedded in its current version only.
+    const editedFp32 = fp32.filter((e) => e.productId === edited.productId);
+    expect(editedFp32.map((e) => e.product.title)).toEqual([`${edited.title} XL`]);
+    // Same model family, other precision: nearly the same direction.
+    const live = new Map(int8.map((e) => [`${e.productId}:${e.product.title}`, e.embedding.vector]));
+    let compared = 0;
+    for (const e of fp32) {
+      const v = live.get(`${e.productId}:${e.product.title}`);
+      if (!v) continue;
+      let d = 0;
+      for (let i = 0; i < v.length; i++) d += v[i]! * e.embedding.vector[i]!;
+      expect(d).toBeGreaterThan(0.99);
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(30);
+    // Live products keep flowing under the live model.
+    await enriched.waitFor((m) => late.every((p) => m.some((x) => x.key?.toString() === p.productId)), 60_000, 'late products enriched live');
+    expect(late.every((p) => int8.some((e) => e.productId === p.productId) || enriched.byKey(p.productId).some((m) => m.value !== null && parse(m).embedding.modelId === 'all-minilm-l6-v2-int8'))).toBe(true);
+  });
+});
