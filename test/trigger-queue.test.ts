@@ -21,7 +21,7 @@ describe('recommender trigger queue on real Redis', () => {
     const t0 = 1_000_000;
     await q.add([{ listId: 'personalized:u1', eventId: 'e1', ts: 10 }], t0 + 100);
     await q.add([{ listId: 'personalized:u1', eventId: 'e2', ts: 5 }, { listId: 'similar:p1', eventId: 'e3', ts: 20 }], t0 + 200);
-    expect(await q.size()).toBe(2);
+    expect(await q.size('high')).toBe(2);
     // Not due yet.
     expect(await q.claim(10, t0 + 50)).toEqual([]);
     const first = await q.claim(10, t0 + 150);
@@ -34,7 +34,20 @@ describe('recommender trigger queue on real Redis', () => {
     const again = await q.claim(10, t0 + 250 + 600);
     expect(again.map((c) => c.listId).sort()).toEqual(['personalized:u1', 'similar:p1']);
     for (const c of again) expect(await q.complete(c)).toBe(true);
-    expect(await q.size()).toBe(0);
+    expect(await q.size('high')).toBe(0);
+  });
+
+  it('serves high priority first; low priority waits (and merges) under load', async () => {
+    const q = new TriggerQueue(redis, { keys: new KeySpace(`${prefix}:c`) });
+    await q.add([{ listId: 'similar:bg1', eventId: 'b1', ts: 1 }, { listId: 'similar:bg2', eventId: 'b2', ts: 1 }], 0, 'low');
+    await q.add([{ listId: 'personalized:u9', eventId: 'click', ts: 5 }], 10, 'high');
+    const first = await q.claim(2, 20);
+    expect(first.map((c) => [c.listId, c.priority])).toEqual([
+      ['personalized:u9', 'high'],
+      ['similar:bg1', 'low'],
+    ]);
+    for (const c of first) expect(await q.complete(c)).toBe(true);
+    expect(await q.size('low')).toBe(1);
   });
 
   it('re-runs a list triggered again while it was being computed, with only the new causes', async () => {
@@ -46,6 +59,6 @@ describe('recommender trigger queue on real Redis', () => {
     const [rerun] = await q.claim(10, 10);
     expect(rerun!.causes).toEqual(['e2']);
     expect(await q.complete(rerun!)).toBe(true);
-    expect(await q.size()).toBe(0);
+    expect(await q.size('high')).toBe(0);
   });
 });

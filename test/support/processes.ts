@@ -11,6 +11,12 @@ export interface ChildWorker {
   logFile: string;
 }
 
+const live = new Set<ChildProcess>();
+// A test runner that dies must not leave services consuming behind it.
+process.once('exit', () => {
+  for (const p of live) p.kill('SIGKILL');
+});
+
 /** Starts a TypeScript entry point as its own Node process (as in production), logging to a file. */
 export function spawnTs(entry: string, env: Record<string, string>, logFile: string): ChildWorker {
   mkdirSync(dirname(logFile), { recursive: true });
@@ -22,7 +28,13 @@ export function spawnTs(entry: string, env: Record<string, string>, logFile: str
   });
   proc.stdout?.pipe(log, { end: false });
   proc.stderr?.pipe(log, { end: false });
-  const exited = new Promise<number | null>((r) => proc.once('exit', (code, signal) => r(code ?? (signal ? -1 : null))));
+  live.add(proc);
+  const exited = new Promise<number | null>((r) =>
+    proc.once('exit', (code, signal) => {
+      live.delete(proc);
+      r(code ?? (signal ? -1 : null));
+    }),
+  );
   return { proc, exited, logFile };
 }
 

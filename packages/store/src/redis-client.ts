@@ -28,6 +28,8 @@ export function createRedis(options: RedisClientOptions): Redis {
   const extra: RedisOptions = {
     connectionName: options.name,
     maxRetriesPerRequest: options.maxRetriesPerRequest === undefined ? 2 : options.maxRetriesPerRequest,
+    // Commands issued in the same tick share one round trip; order on the connection is kept.
+    enableAutoPipelining: true,
     connectTimeout: 3000,
     enableReadyCheck: true,
     retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 6), 3000),

@@ -81,7 +81,8 @@ const SearchQuery = z.object({
  * from Redis (lists, catalog copy) and the vector-index shards (search).
  */
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
-  const app = Fastify({ bodyLimit: deps.limits.bodyBytes, logger: false, disableRequestLogging: true, trustProxy: true });
+  // Keep-alive longer than clients' (undici: 4 s) so a client never reuses a socket the server is closing.
+  const app = Fastify({ bodyLimit: deps.limits.bodyBytes, logger: false, trustProxy: true, keepAliveTimeout: 75_000 });
 
   // Our own JSON parsing: an empty body is "no body" (DELETE with a content-type header), and
   // bad JSON is a VALIDATION error like any other.

@@ -56,10 +56,11 @@ const recommender = new Recommender({
 });
 const pending = new Gauge({
   name: 'affinity_recs_pending_lists',
-  help: 'Lists waiting to be recomputed (due or leased)',
+  help: 'Lists waiting to be recomputed (due or leased), by priority',
+  labelNames: ['priority'] as const,
   registers: [kit.registry],
   collect: async function () {
-    this.set(await queue.size().catch(() => 0));
+    for (const priority of ['high', 'low'] as const) this.set({ priority }, await queue.size(priority).catch(() => 0));
   },
 });
 void pending;

@@ -236,8 +236,11 @@ export class RecState {
     return (await this.vectors([[id, this.behaviourKey(kind, id)]])).get(id);
   }
 
-  async setBehaviourVector(kind: 'item' | 'user', id: string, v: Float32Array): Promise<void> {
-    await this.redis.set(this.behaviourKey(kind, id), vectorBytes(v));
+  async setBehaviourVectors(updates: readonly { nodeKind: 'item' | 'user'; nodeId: string; embedding: { vector: Float32Array } }[]): Promise<void> {
+    if (updates.length === 0) return;
+    const p = this.redis.pipeline();
+    for (const u of updates) p.set(this.behaviourKey(u.nodeKind, u.nodeId), vectorBytes(u.embedding.vector));
+    await p.exec();
   }
 
   private async vectors(pairs: readonly (readonly [string, string])[]): Promise<Map<string, Float32Array>> {

@@ -12,7 +12,7 @@ import type { Histogram } from 'prom-client';
 import type { BehaviourTable } from './behaviour-table';
 import type { BuiltList, ListBuilder } from './list-builder';
 import type { RecState } from './rec-state';
-import type { ClaimedTrigger, TriggerQueue } from './trigger-queue';
+import type { ClaimedTrigger, Priority, TriggerQueue } from './trigger-queue';
 
 export interface RecommenderOptions {
   state: RecState;
@@ -95,32 +95,29 @@ export class Recommender {
     }
     await this.schedule(triggers);
     // After the new product's own list exists and the indexer has it.
-    await this.schedule(fanouts, this.coalesceMs + 1000);
+    await this.schedule(fanouts, this.coalesceMs + 1000, 'low');
   }
 
   async onBehaviour(events: readonly ConsumedEvent<BehaviourEmbedding>[]): Promise<void> {
     const triggers: Trigger[] = [];
+    // User vectors are read per list from Redis; item vectors live in the global table (its own consumer).
+    await this.o.state.setBehaviourVectors(events.filter((e) => e.value.nodeKind === 'user').map((e) => e.value));
     for (const e of events) {
       const v = e.value;
       const cause = { eventId: v.eventId, ts: e.timestamp };
-      await this.o.state.setBehaviourVector(v.nodeKind, v.nodeId, v.embedding.vector);
-      if (v.nodeKind === 'item') {
-        // The global table sees this record too, maybe later; apply now so the recompute uses it.
-        this.o.behaviour.apply(v);
-        // Complementary lists follow co-purchases (their own trigger); behaviour mostly moves similar lists.
-        triggers.push(trigger('similar', v.nodeId, cause));
-      } else {
-        triggers.push(trigger('personalized', v.nodeId, cause));
-      }
+      // Complementary lists follow co-purchases (their own trigger); behaviour mostly moves similar lists.
+      triggers.push(v.nodeKind === 'item' ? trigger('similar', v.nodeId, cause) : trigger('personalized', v.nodeId, cause));
     }
-    await this.schedule(triggers, this.o.behaviourCoalesceMs ?? 5000);
+    await this.schedule(triggers, this.o.behaviourCoalesceMs ?? 5000, 'low');
   }
 
   async onInteractions(events: readonly ConsumedEvent<Interaction>[]): Promise<void> {
     const triggers: Trigger[] = [];
-    for (const e of events) {
+    // Issued together (one round trip with auto-pipelining), executed by Redis in order.
+    const applied = await Promise.all(events.map((e) => this.o.state.applyInteraction(e.value)));
+    for (const [i, e] of events.entries()) {
       const v = e.value;
-      if (!(await this.o.state.applyInteraction(v))) continue;
+      if (!applied[i]) continue;
       this.trendingDirty = true;
       const cause = { eventId: v.eventId, ts: e.timestamp };
       triggers.push(trigger('personalized', v.userId, cause));
@@ -138,9 +135,9 @@ export class Recommender {
     return true;
   }
 
-  private async schedule(triggers: Trigger[], delayMs = this.coalesceMs): Promise<void> {
+  private async schedule(triggers: Trigger[], delayMs = this.coalesceMs, priority: Priority = 'high'): Promise<void> {
     if (triggers.length === 0) return;
-    await this.o.queue.add(triggers, Date.now() + delayMs);
+    await this.o.queue.add(triggers, Date.now() + delayMs, priority);
     this.wake?.();
   }
 

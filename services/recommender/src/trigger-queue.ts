@@ -1,7 +1,10 @@
 import type { KeySpace, Redis } from '@affinity/store';
 
+export type Priority = 'high' | 'low';
+
 /** A list that needs recomputing, with the events that asked for it. */
 export interface ClaimedTrigger {
+  priority: Priority;
   /** `kind:subjectId`. */
   listId: string;
   /** The exact lease score; completing with it proves nobody re-triggered meanwhile. */
@@ -88,31 +91,41 @@ export class TriggerQueue {
     this.maxCauses = o.maxCauses ?? 100;
   }
 
-  private get pendingKey(): string {
-    return this.o.keys.key('recs', 'pending');
+  private pendingKey(priority: Priority): string {
+    return this.o.keys.key('recs', 'pending', priority);
   }
 
   private causesKey(id = ''): string {
     return this.o.keys.key('recs', 'pending-causes', id);
   }
 
-  /** Schedules lists to be recomputed no later than `due` (epoch ms). */
-  async add(triggers: readonly { listId: string; eventId: string; ts: number }[], due: number): Promise<void> {
+  /**
+   * Schedules lists to be recomputed no later than `due` (epoch ms). `high` is for what a
+   * shopper or merchant just did (a click, a product edit); `low` for background refreshes
+   * (behaviour-vector waves, neighbour fan-out), which wait — and merge more — under load.
+   */
+  async add(triggers: readonly { listId: string; eventId: string; ts: number }[], due: number, priority: Priority = 'high'): Promise<void> {
     if (triggers.length === 0) return;
     const argv: string[] = [String(due), String(this.maxCauses)];
     for (const t of triggers) argv.push(t.listId, `${t.eventId}|${t.ts}`);
-    await this.redis.eval(ADD, 2, this.pendingKey, this.causesKey(), ...argv);
+    await this.redis.eval(ADD, 2, this.pendingKey(priority), this.causesKey(), ...argv);
   }
 
+  /** Leases up to `max` due lists, high priority first. */
   async claim(max: number, now: number = Date.now()): Promise<ClaimedTrigger[]> {
-    const flat = (await this.redis.eval(CLAIM, 2, this.pendingKey, this.causesKey(), String(now), String(this.leaseMs), String(max))) as string[];
+    const high = await this.claimFrom('high', max, now);
+    return high.length >= max ? high : [...high, ...(await this.claimFrom('low', max - high.length, now))];
+  }
+
+  private async claimFrom(priority: Priority, max: number, now: number): Promise<ClaimedTrigger[]> {
+    const flat = (await this.redis.eval(CLAIM, 2, this.pendingKey(priority), this.causesKey(), String(now), String(this.leaseMs), String(max))) as string[];
     const out: ClaimedTrigger[] = [];
     for (let i = 0; i < flat.length; ) {
       const n = Number(flat[i + 2]);
       const raw = flat.slice(i + 3, i + 3 + n);
       const causes = raw.map((c) => c.slice(0, c.lastIndexOf('|')));
       const times = raw.map((c) => Number(c.slice(c.lastIndexOf('|') + 1))).filter((t) => Number.isFinite(t));
-      out.push({ listId: flat[i]!, lease: flat[i + 1]!, causes, causeTs: times.length > 0 ? Math.min(...times) : undefined });
+      out.push({ listId: flat[i]!, lease: flat[i + 1]!, priority, causes, causeTs: times.length > 0 ? Math.min(...times) : undefined });
       i += 3 + n;
     }
     return out;
@@ -120,12 +133,12 @@ export class TriggerQueue {
 
   /** Returns false when the list was triggered again meanwhile (it stays pending). */
   async complete(t: ClaimedTrigger): Promise<boolean> {
-    const r = (await this.redis.eval(COMPLETE, 2, this.pendingKey, this.causesKey(t.listId), t.listId, t.lease, String(t.causes.length))) as number;
+    const r = (await this.redis.eval(COMPLETE, 2, this.pendingKey(t.priority), this.causesKey(t.listId), t.listId, t.lease, String(t.causes.length))) as number;
     return r === 1;
   }
 
   /** Lists waiting (due or leased). */
-  async size(): Promise<number> {
-    return this.redis.zcard(this.pendingKey);
+  async size(priority: Priority): Promise<number> {
+    return this.redis.zcard(this.pendingKey(priority));
   }
 }
