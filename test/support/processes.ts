@@ -21,7 +21,9 @@ process.once('exit', () => {
 export function spawnTs(entry: string, env: Record<string, string>, logFile: string): ChildWorker {
   mkdirSync(dirname(logFile), { recursive: true });
   const log = createWriteStream(logFile, { flags: 'a' });
-  const proc = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, entry)], {
+  // AFFINITY_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") passes Node flags that NODE_OPTIONS refuses.
+  const nodeArgs = (env.AFFINITY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', resolve(ROOT, entry)], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { LuaScript } from './lua-script';
 
 /** A Redis command to run as part of an event's effect: `[command, key, ...args]`. */
 export type RedisCommand = readonly [command: string, key: string, ...args: (string | number)[]];
@@ -22,7 +23,7 @@ export interface IdempotentWriterOptions {
 // Marks and effects run in one script, so they are atomic: a crash either applied both or
 // neither. KEYS = markers then command keys; ARGV = ttl, op count, then per op its command
 // count and per command: arg count, name, key index, args.
-const SCRIPT = `
+const SCRIPT = new LuaScript(`
 local ttl = tonumber(ARGV[1])
 local nops = tonumber(ARGV[2])
 local p = 3
@@ -42,7 +43,7 @@ for i = 1, nops do
   applied[i] = fresh and 1 or 0
 end
 return applied
-`;
+`);
 
 /**
  * Applies each event's Redis effect exactly once, however often the event is delivered:
@@ -86,7 +87,7 @@ export class IdempotentWriter {
         argv.push(args.length, name, idx, ...args);
       }
     }
-    const result = (await this.redis.eval(SCRIPT, keys.length, ...keys, ...argv)) as number[];
+    const result = (await SCRIPT.run(this.redis, keys, argv)) as number[];
     return result.map((r) => r === 1);
   }
 

@@ -11,3 +11,4 @@ export { LeaderLease } from './leader-lease';
 export type { LeaderLeaseOptions } from './leader-lease';
 export { ServingStore } from './serving-store';
 export type { ServingItem } from './serving-store';
+export { LuaScript } from './lua-script';

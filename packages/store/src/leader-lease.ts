@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { sleep } from './internal/sleep';
+import { LuaScript } from './lua-script';
 
 export interface LeaderLeaseOptions {
   key: string;
@@ -10,14 +11,14 @@ export interface LeaderLeaseOptions {
   pollMs?: number;
 }
 
-const RENEW = `
+const RENEW = new LuaScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
-`;
-const RELEASE = `
+`);
+const RELEASE = new LuaScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
-`;
+`);
 
 /**
  * A single active instance among replicas (for work that cannot be partitioned, like FastRP
@@ -55,8 +56,7 @@ export class LeaderLease {
     if (this.stopped) throw new Error('lease released before it was acquired');
     this.held = true;
     this.timer = setInterval(() => {
-      this.redis
-        .eval(RENEW, 1, this.options.key, this.options.instance, String(this.ttl))
+      RENEW.run(this.redis, [this.options.key], [this.options.instance, String(this.ttl)])
         .then((r) => {
           if (r !== 1 && this.held) {
             this.held = false;
@@ -74,6 +74,6 @@ export class LeaderLease {
     clearInterval(this.timer);
     if (!this.held) return;
     this.held = false;
-    await this.redis.eval(RELEASE, 1, this.options.key, this.options.instance).catch(() => undefined);
+    await RELEASE.run(this.redis, [this.options.key], [this.options.instance]).catch(() => undefined);
   }
 }

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { LuaScript } from './lua-script';
 
 export interface ShardOwner {
   partition: number;
@@ -23,7 +24,7 @@ export interface ShardRegistryOptions {
 }
 
 // Release only what we still own: a newer owner's claim must survive our late cleanup.
-const RELEASE = `
+const RELEASE = new LuaScript(`
 local released = 0
 for i = 1, #ARGV - 1 do
   local cur = redis.call('HGET', KEYS[1], ARGV[i])
@@ -36,7 +37,7 @@ for i = 1, #ARGV - 1 do
   end
 end
 return released
-`;
+`);
 
 /**
  * Who owns which vector-index shard (DESIGN.md "Scale-out"): a Redis hash partition → owner,
@@ -92,7 +93,7 @@ export class ShardRegistry {
 
   async release(partitions: readonly number[]): Promise<number> {
     if (partitions.length === 0) return 0;
-    return (await this.redis.eval(RELEASE, 1, this.shardsKey, ...partitions.map(String), this.options.instance)) as number;
+    return (await RELEASE.run(this.redis, [this.shardsKey], [...partitions.map(String), this.options.instance])) as number;
   }
 
   /** Stops heartbeating and removes this instance's claims and heartbeat. */

@@ -1,5 +1,5 @@
 import { BehaviourGraph, IncrementalFastRP, joinChunks, splitChunks, type IncrementalFastRPOptions } from '@affinity/graph';
-import type { KeySpace, Redis } from '@affinity/store';
+import { LuaScript, type KeySpace, type Redis } from '@affinity/store';
 
 interface Manifest {
   gen: string;
@@ -14,7 +14,7 @@ interface Manifest {
 // Publishes a manifest only while we still hold the lease (fencing a paused old leader),
 // then removes the previous generation. KEYS: manifest, lease. ARGV: manifest JSON, instance,
 // old-generation key pattern prefix.
-const COMMIT = `
+const COMMIT = new LuaScript(`
 if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end
 local old = redis.call('GET', KEYS[1])
 redis.call('SET', KEYS[1], ARGV[1])
@@ -26,7 +26,7 @@ if old then
   end
 end
 return 1
-`;
+`);
 
 /**
  * The graph worker's durable state in Redis: the behaviour graph and FastRP state as chunked
@@ -55,7 +55,7 @@ export class GraphSnapshots {
     f.forEach((c, i) => p.set(this.chunkKey(gen, 'f', i), c));
     await p.exec();
     const manifest: Manifest = { gen, offsets: Object.fromEntries(offsets), graphChunks: g.length, fastrpChunks: f.length, createdAt: Date.now(), nodes: graph.nodeCount };
-    const ok = (await this.redis.eval(COMMIT, 2, this.keys.key('graph', 'manifest'), this.leaseKey, JSON.stringify(manifest), this.instance, this.keys.key('graph', 'snap', ''))) as number;
+    const ok = (await COMMIT.run(this.redis, [this.keys.key('graph', 'manifest'), this.leaseKey], [JSON.stringify(manifest), this.instance, this.keys.key('graph', 'snap', '')])) as number;
     return ok === 1;
   }
 

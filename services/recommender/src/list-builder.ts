@@ -9,6 +9,7 @@ import {
   lift,
   userProfile,
   zScore,
+  type BackgroundStats,
   type Candidate,
   type CandidateSignals,
   type Ranker,
@@ -45,6 +46,8 @@ const AVAILABLE = ['in_stock', 'preorder'] as const;
  */
 export class ListBuilder {
   private readonly calibrators = new Map<string, ScoreCalibrator>();
+  /** Background stats per (model, product): a product's list is recomputed often, its background rarely changes. */
+  private backgrounds = new Map<string, BackgroundStats | undefined>();
   private readonly fanIn: number;
   private readonly complementAttributes: readonly string[];
 
@@ -54,8 +57,14 @@ export class ListBuilder {
   }
 
   /** Refreshes the background sample of catalog content vectors used to calibrate cosines. */
+  /** Configured list length (k). */
+  get listLength(): number {
+    return this.o.ranker.options.k;
+  }
+
   async refreshCalibration(sampleSize = 512): Promise<void> {
     // Reservoir sampling keeps the sample representative as the catalog grows.
+    this.backgrounds = new Map();
     const ids = await this.o.state.sampleItemIds(sampleSize);
     const [items, vectors] = await Promise.all([this.o.state.items(ids), this.o.state.contentVectors(ids)]);
     for (const [id, v] of vectors) {
@@ -66,6 +75,7 @@ export class ListBuilder {
 
   /** Adds a fresh catalog vector to the calibration sample of its model. */
   offer(productId: string, modelId: string, vector: Float32Array): void {
+    this.backgrounds.delete(`${modelId}:${productId}`);
     let c = this.calibrators.get(modelId);
     if (!c) this.calibrators.set(modelId, (c = new ScoreCalibrator({ sampleSize: 512 })));
     c.offer(productId, vector);
@@ -113,7 +123,12 @@ export class ListBuilder {
     if (behaviourVec) for (const h of this.o.behaviour.search(behaviourVec, this.fanIn)) ids.add(h.id);
     for (const id of copurchase.keys()) ids.add(id);
     ids.delete(productId);
-    const bg = this.calibrators.get(subject.modelId)?.background(subjectVec, new Set([productId]));
+    const bgKey = `${subject.modelId}:${productId}`;
+    if (!this.backgrounds.has(bgKey)) {
+      if (this.backgrounds.size > 50_000) this.backgrounds = new Map();
+      this.backgrounds.set(bgKey, this.calibrators.get(subject.modelId)?.background(subjectVec, new Set([productId])));
+    }
+    const bg = this.backgrounds.get(bgKey);
     const behaviourBg = behaviourVec && this.o.behaviour.calibrator.background(behaviourVec);
     const { items, vectors } = await this.load([...ids]);
     const candidates: Candidate[] = [...ids].map((id) => ({

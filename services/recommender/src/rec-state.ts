@@ -1,6 +1,6 @@
 import { type EnrichedProduct, type Interaction, type RecKind, type RecommendationUpdate } from '@affinity/contracts';
 import { INTERACTION_WEIGHT, forwardDecayValue, type ItemInfo } from '@affinity/recommend';
-import { ServingStore, type KeySpace, type Redis, type ServingItem } from '@affinity/store';
+import { LuaScript, ServingStore, type KeySpace, type Redis, type ServingItem } from '@affinity/store';
 
 /** Float32 values as stored in Redis (little-endian, as the machine's own layout on x86/arm). */
 const vectorBytes = (v: Float32Array): Buffer => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
@@ -35,7 +35,7 @@ export interface RecStateOptions {
 
 // Upsert of an item, newest updatedAt wins. KEYS: item hash, content vector, all-items set,
 // brand set. ARGV: updatedAt, fields JSON, vector bytes, brand (or '').
-const UPSERT_ITEM = `
+const UPSERT_ITEM = new LuaScript(`
 local cur = tonumber(redis.call('HGET', KEYS[1], 'updatedAt') or '-1')
 local ts = tonumber(ARGV[1])
 if ts < cur then return 0 end
@@ -46,10 +46,10 @@ redis.call('SADD', KEYS[3], ARGV[5])
 if ARGV[4] ~= '' then redis.call('SADD', KEYS[4], ARGV[5]) end
 if prev then return 2 end
 return 1
-`;
+`);
 
 // Delete: keeps a tombstone (updatedAt) so a late, older upsert cannot resurrect the item.
-const DELETE_ITEM = `
+const DELETE_ITEM = new LuaScript(`
 local cur = tonumber(redis.call('HGET', KEYS[1], 'updatedAt') or '-1')
 local ts = tonumber(ARGV[1])
 if ts < cur then return 0 end
@@ -63,7 +63,7 @@ if prev then
   if ok and item.brand then redis.call('SREM', KEYS[4] .. string.lower(item.brand), ARGV[2]) end
 end
 return 1
-`;
+`);
 
 // One interaction, applied once per event id. KEYS: marker, recent list, purchased set,
 // trending zset, basket set, item-basket counts hash, total-baskets counter, co-purchase
@@ -74,7 +74,7 @@ return 1
 // w·2^((ts − epoch)/halfLife), so older entries never need rewriting. When the exponent
 // gets large the whole set is rescaled and the epoch moved, inside this script, so every
 // instance always agrees on the epoch.
-const APPLY_INTERACTION = `
+const APPLY_INTERACTION = new LuaScript(`
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', tonumber(ARGV[1])) then return -1 end
 redis.call('LPUSH', KEYS[2], ARGV[2])
 redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[3]) - 1)
@@ -107,14 +107,14 @@ redis.call('SADD', KEYS[5], product)
 redis.call('EXPIRE', KEYS[5], tonumber(ARGV[1]))
 redis.call('HINCRBY', KEYS[6], product, 1)
 return #members
-`;
+`);
 
 // Stores a list if it is newer than the stored one, without items that are deleted or
 // unavailable *now* (a recompute that read the catalog just before a delete must not bring
 // the item back after the purge), and maintains the reverse index item → lists.
 // KEYS: list key, reverse-index prefix, item-hash prefix. ARGV: generatedAt, JSON, list id.
 // Returns the stored JSON, or false when a newer list exists.
-const PUT_LIST = `
+const PUT_LIST = new LuaScript(`
 local cur = redis.call('GET', KEYS[1])
 local ts = tonumber(ARGV[1])
 local old = {}
@@ -145,16 +145,16 @@ redis.call('SET', KEYS[1], json)
 for id, _ in pairs(new) do redis.call('SADD', KEYS[2] .. id, ARGV[3]) end
 for id, _ in pairs(old) do if not new[id] then redis.call('SREM', KEYS[2] .. id, ARGV[3]) end end
 return json
-`;
+`);
 
-const DROP_LIST = `
+const DROP_LIST = new LuaScript(`
 local cur = redis.call('GET', KEYS[1])
 if not cur then return 0 end
 local ok, v = pcall(cjson.decode, cur)
 if ok then for _, it in ipairs(v.items) do redis.call('SREM', KEYS[2] .. it.productId, ARGV[1]) end end
 redis.call('DEL', KEYS[1])
 return 1
-`;
+`);
 
 /**
  * Everything the recommender keeps in Redis: the serving copy of the catalog and its content
@@ -203,24 +203,22 @@ export class RecState {
       sourceTs,
     };
     const brand = item.brand?.toLowerCase() ?? '';
-    return (await this.redis.eval(
-      UPSERT_ITEM,
-      4,
-      this.itemKey(e.productId),
-      this.contentKey(e.productId),
-      this.keys.key('items'),
-      this.keys.key('brand', brand),
-      String(p.updatedAt),
-      JSON.stringify(item),
-      vectorBytes(e.embedding.vector),
-      brand,
-      e.productId,
-      p.availability === 'in_stock' || p.availability === 'preorder' ? '1' : '0',
+    return (await UPSERT_ITEM.run(
+      this.redis,
+      [this.itemKey(e.productId), this.contentKey(e.productId), this.keys.key('items'), this.keys.key('brand', brand)],
+      [
+        String(p.updatedAt),
+        JSON.stringify(item),
+        vectorBytes(e.embedding.vector),
+        brand,
+        e.productId,
+        p.availability === 'in_stock' || p.availability === 'preorder' ? '1' : '0',
+      ],
     )) as number;
   }
 
   async deleteItem(productId: string, updatedAt: number): Promise<boolean> {
-    const r = (await this.redis.eval(DELETE_ITEM, 4, this.itemKey(productId), this.contentKey(productId), this.keys.key('items'), this.keys.key('brand', ''), String(updatedAt), productId)) as number;
+    const r = (await DELETE_ITEM.run(this.redis, [this.itemKey(productId), this.contentKey(productId), this.keys.key('items'), this.keys.key('brand', '')], [String(updatedAt), productId])) as number;
     return r === 1;
   }
 
@@ -270,29 +268,32 @@ export class RecState {
     const basket = e.orderId ?? e.sessionId;
     const formsBasket = e.type === 'purchase' || e.type === 'add_to_cart';
     const recent: RecentInteraction = { productId: e.productId, type: e.type, ts: e.ts, eventId: e.eventId };
-    const r = (await this.redis.eval(
-      APPLY_INTERACTION,
-      10,
-      this.keys.key('seen', 'interaction', e.eventId),
-      this.keys.key('user', e.userId, 'recent'),
-      this.keys.key('user', e.userId, 'purchased'),
-      this.keys.key('trending', 'global'),
-      this.keys.key('basket', basket),
-      this.keys.key('basket-count'),
-      this.keys.key('baskets-total'),
-      this.keys.key('cop', ''),
-      this.keys.key('trending', 'epoch'),
-      this.keys.key('trending', 'clock'),
-      String(this.ttl),
-      JSON.stringify(recent),
-      String(this.recentCap),
-      e.productId,
-      e.type === 'purchase' ? '1' : '0',
-      String(INTERACTION_WEIGHT[e.type]),
-      String(e.ts),
-      String(this.halfLife),
-      formsBasket ? '1' : '0',
-      String(this.maxBasket),
+    const r = (await APPLY_INTERACTION.run(
+      this.redis,
+      [
+        this.keys.key('seen', 'interaction', e.eventId),
+        this.keys.key('user', e.userId, 'recent'),
+        this.keys.key('user', e.userId, 'purchased'),
+        this.keys.key('trending', 'global'),
+        this.keys.key('basket', basket),
+        this.keys.key('basket-count'),
+        this.keys.key('baskets-total'),
+        this.keys.key('cop', ''),
+        this.keys.key('trending', 'epoch'),
+        this.keys.key('trending', 'clock'),
+      ],
+      [
+        String(this.ttl),
+        JSON.stringify(recent),
+        String(this.recentCap),
+        e.productId,
+        e.type === 'purchase' ? '1' : '0',
+        String(INTERACTION_WEIGHT[e.type]),
+        String(e.ts),
+        String(this.halfLife),
+        formsBasket ? '1' : '0',
+        String(this.maxBasket),
+      ],
     )) as number;
     return r !== -1;
   }
@@ -347,15 +348,10 @@ export class RecState {
    * maintains the reverse index. Returns what was stored (publish exactly that), or undefined.
    */
   async putList(update: RecommendationUpdate): Promise<RecommendationUpdate | undefined> {
-    const r = (await this.redis.eval(
-      PUT_LIST,
-      3,
-      this.listKey(update.kind, update.subjectId),
-      this.keys.key('inlists', ''),
-      this.itemKey(''),
-      String(update.generatedAt),
-      JSON.stringify(update),
-      `${update.kind}:${update.subjectId}`,
+    const r = (await PUT_LIST.run(
+      this.redis,
+      [this.listKey(update.kind, update.subjectId), this.keys.key('inlists', ''), this.itemKey('')],
+      [String(update.generatedAt), JSON.stringify(update), `${update.kind}:${update.subjectId}`],
     )) as string | null;
     if (r === null) return undefined;
     return r.length === 0 ? undefined : (JSON.parse(r) as RecommendationUpdate);
@@ -367,7 +363,7 @@ export class RecState {
   }
 
   async dropList(kind: RecKind, subject: string): Promise<boolean> {
-    return ((await this.redis.eval(DROP_LIST, 2, this.listKey(kind, subject), this.keys.key('inlists', ''), `${kind}:${subject}`)) as number) === 1;
+    return ((await DROP_LIST.run(this.redis, [this.listKey(kind, subject), this.keys.key('inlists', '')], [`${kind}:${subject}`])) as number) === 1;
   }
 
   /** Lists (as `kind:subject`) that currently contain the item. */

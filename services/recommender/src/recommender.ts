@@ -196,10 +196,7 @@ export class Recommender {
     const kind = t.listId.slice(0, sep);
     const subjectId = t.listId.slice(sep + 1);
     if (kind === FANOUT) {
-      const list = await this.o.state.getList('similar', subjectId);
-      const causeId = t.causes[0] ?? subjectId;
-      const triggers = (list?.items.slice(0, this.fanout) ?? []).map((i) => ({ listId: `similar:${i.productId}`, eventId: causeId, ts: t.causeTs ?? Date.now() }));
-      await this.schedule(triggers, 0);
+      await this.fanOut(subjectId, t);
       return;
     }
     const started = performance.now();
@@ -207,6 +204,31 @@ export class Recommender {
     this.o.buildSeconds?.observe({ kind }, (performance.now() - started) / 1000);
     if (built === undefined) return;
     await this.publish(built, t.causes, t.causeTs);
+  }
+
+  /**
+   * A new product X may belong in its neighbours' similar lists. Refresh a neighbour N only
+   * if X would enter N's list: N's list is not full, or X relates to N more strongly than N's
+   * weakest item (relevance is nearly symmetric, so X's own list tells). At most
+   * `neighbourFanout` refreshes per product, strongest first.
+   */
+  private async fanOut(productId: string, t: ClaimedTrigger): Promise<void> {
+    const own = await this.o.state.getList('similar', productId);
+    if (!own || own.items.length === 0) return;
+    const theirs = await Promise.all(own.items.map((i) => this.o.state.getList('similar', i.productId)));
+    const k = this.o.builder.listLength;
+    const targets = own.items.filter((item, i) => {
+      const list = theirs[i];
+      if (!list) return true;
+      if (list.items.some((x) => x.productId === productId)) return false;
+      return list.items.length < k || item.score > list.items[list.items.length - 1]!.score;
+    });
+    const causeId = t.causes[0] ?? productId;
+    await this.schedule(
+      targets.slice(0, this.fanout).map((i) => ({ listId: `similar:${i.productId}`, eventId: causeId, ts: t.causeTs ?? Date.now() })),
+      0,
+      'low',
+    );
   }
 
   private build(kind: RecKind, subjectId: string): Promise<BuiltList | undefined> {

@@ -1,4 +1,4 @@
-import type { KeySpace, Redis } from '@affinity/store';
+import { LuaScript, type KeySpace, type Redis } from '@affinity/store';
 
 export type Priority = 'high' | 'low';
 
@@ -18,7 +18,7 @@ export interface ClaimedTrigger {
 // "eventId|ts". The earliest due time wins, so a burst of triggers within the
 // window is one recompute; a trigger during a lease lowers the score, which the completing
 // worker notices (the list is recomputed again with the new causes).
-const ADD = `
+const ADD = new LuaScript(`
 local due = tonumber(ARGV[1])
 local maxCauses = tonumber(ARGV[2])
 for i = 3, #ARGV, 2 do
@@ -30,12 +30,12 @@ for i = 3, #ARGV, 2 do
   redis.call('LTRIM', ck, -maxCauses, -1)
 end
 return 1
-`;
+`);
 
 // Leases due triggers: their score moves to now + lease, so a crashed worker's triggers come
 // back when the lease expires. KEYS: pending, causes prefix. ARGV: now, lease ms, max.
 // Returns flat [id, score, n, cause...] groups.
-const CLAIM = `
+const CLAIM = new LuaScript(`
 local now = tonumber(ARGV[1])
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))
 local out = {}
@@ -49,11 +49,11 @@ for n, id in ipairs(ids) do
   for _, c in ipairs(causes) do table.insert(out, c) end
 end
 return out
-`;
+`);
 
 // Done: remove the trigger only if it was not re-triggered during the lease; drop the causes
 // this run covered. KEYS: pending, causes key. ARGV: id, lease score, causes covered.
-const COMPLETE = `
+const COMPLETE = new LuaScript(`
 local cur = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if cur and string.format('%.3f', tonumber(cur)) == ARGV[2] then
   redis.call('ZREM', KEYS[1], ARGV[1])
@@ -62,7 +62,7 @@ if cur and string.format('%.3f', tonumber(cur)) == ARGV[2] then
 end
 redis.call('LTRIM', KEYS[2], tonumber(ARGV[3]), -1)
 return 0
-`;
+`);
 
 export interface TriggerQueueOptions {
   keys: KeySpace;
@@ -108,7 +108,7 @@ export class TriggerQueue {
     if (triggers.length === 0) return;
     const argv: string[] = [String(due), String(this.maxCauses)];
     for (const t of triggers) argv.push(t.listId, `${t.eventId}|${t.ts}`);
-    await this.redis.eval(ADD, 2, this.pendingKey(priority), this.causesKey(), ...argv);
+    await ADD.run(this.redis, [this.pendingKey(priority), this.causesKey()], argv);
   }
 
   /** Leases up to `max` due lists, high priority first. */
@@ -118,7 +118,7 @@ export class TriggerQueue {
   }
 
   private async claimFrom(priority: Priority, max: number, now: number): Promise<ClaimedTrigger[]> {
-    const flat = (await this.redis.eval(CLAIM, 2, this.pendingKey(priority), this.causesKey(), String(now), String(this.leaseMs), String(max))) as string[];
+    const flat = (await CLAIM.run(this.redis, [this.pendingKey(priority), this.causesKey()], [String(now), String(this.leaseMs), String(max)])) as string[];
     const out: ClaimedTrigger[] = [];
     for (let i = 0; i < flat.length; ) {
       const n = Number(flat[i + 2]);
@@ -133,7 +133,7 @@ export class TriggerQueue {
 
   /** Returns false when the list was triggered again meanwhile (it stays pending). */
   async complete(t: ClaimedTrigger): Promise<boolean> {
-    const r = (await this.redis.eval(COMPLETE, 2, this.pendingKey(t.priority), this.causesKey(t.listId), t.listId, t.lease, String(t.causes.length))) as number;
+    const r = (await COMPLETE.run(this.redis, [this.pendingKey(t.priority), this.causesKey(t.listId)], [t.listId, t.lease, String(t.causes.length)])) as number;
     return r === 1;
   }
 
