@@ -64,9 +64,10 @@ interface PythonResult {
   entries: number;
   projection_s: number;
   fastrp_s: number;
+  fastrp_cpu_s: number;
   fastrp_runs_s: number[];
   max_abs_diff_vs_ts?: number;
-  cleora?: { build_s?: number; embed_s?: number; error?: string; package?: string; note?: string; entities?: number };
+  cleora?: { build_s?: number; embed_s?: number; embed_cpu_s?: number; error?: string; package?: string; note?: string; entities?: number };
 }
 
 function runPython(graph: BehaviourGraph, ts: Float32Array, repeats: number, cleora: boolean): PythonResult | { error: string } {
@@ -133,6 +134,8 @@ async function batchSection(label: string, graph: BehaviourGraph, repeats: numbe
     ts: { threads2Ms: tsMs, threads2RunsMs: two, threads2CpuMs: median(twoCpu), threads1Ms: median(one), threads1CpuMs: median(oneCpu) },
     python: py,
     speedupVsPython: pyOk ? (py.fastrp_s * 1000) / tsMs : null,
+    cpuRatioPythonToTs2: pyOk ? (py.fastrp_cpu_s * 1000) / median(twoCpu) : null,
+    cpuRatioPythonToTs1: pyOk ? (py.fastrp_cpu_s * 1000) / median(oneCpu) : null,
     speedupVsPythonOneThread: pyOk ? (py.fastrp_s * 1000) / median(one) : null,
     cleoraMs: pyOk && py.cleora?.embed_s !== undefined ? py.cleora.embed_s * 1000 : null,
   };
@@ -226,7 +229,8 @@ async function main(): Promise<void> {
   const real = buildGraph(loadDiginetica());
   const diginetica = await batchSection('diginetica', real.graph, 5, true);
 
-  const py = (s: typeof synthetic): string => ('fastrp_s' in s.python ? fmt(s.python.fastrp_s * 1000) : `error: ${s.python.error}`);
+  const py = (s: typeof synthetic): string =>
+    'fastrp_s' in s.python ? `${fmt(s.python.fastrp_s * 1000)} (${fmt(s.python.fastrp_cpu_s * 1000)})` : `error: ${s.python.error}`;
   const cleora = (s: typeof synthetic): string => {
     const c = 'fastrp_s' in s.python ? s.python.cleora : undefined;
     return c?.embed_s !== undefined ? `${fmt(c.embed_s * 1000)} (+${fmt((c.build_s ?? 0) * 1000)} build)` : `n/a (${c?.error ?? 'not run'})`;
@@ -249,11 +253,12 @@ The machine (2 cores) is shared with other jobs: load average at the start ${STA
 
 ## Full FastRP, same graph, same run
 
-| graph | nodes | edges (user–item pairs) | TS 2 threads (CPU) | TS 1 thread | Python/scipy reference | TS speed-up (2 thr / 1 thr) | pycleora ${DIM}-d, ${FASTRP.iterationWeights.length} iters | max abs diff TS vs Python |
-|---|---:|---:|---:|---:|---:|---:|---:|---:|
-| synthetic power-law (seed ${synth.seed}, ${syn.events} events) | ${synthetic.graph.nodes} | ${synthetic.graph.edges} | ${fmt(synthetic.ts.threads2Ms)} (${fmt(synthetic.ts.threads2CpuMs)}) | ${fmt(synthetic.ts.threads1Ms)} | ${py(synthetic)} | ${fmt(synthetic.speedupVsPython, 2)}× / ${fmt(synthetic.speedupVsPythonOneThread, 2)}× | ${cleora(synthetic)} | ${diff(synthetic)} |
-| DIGINETICA (all ${real.events} events) | ${diginetica.graph.nodes} | ${diginetica.graph.edges} | ${fmt(diginetica.ts.threads2Ms)} (${fmt(diginetica.ts.threads2CpuMs)}) | ${fmt(diginetica.ts.threads1Ms)} | ${py(diginetica)} | ${fmt(diginetica.speedupVsPython, 2)}× / ${fmt(diginetica.speedupVsPythonOneThread, 2)}× | ${cleora(diginetica)} | ${diff(diginetica)} |
+| graph | nodes | edges (user–item pairs) | TS 2 threads (CPU) | TS 1 thread (CPU) | Python/scipy reference (CPU) | TS wall speed-up (2 thr / 1 thr) | Python CPU ÷ TS CPU (2 thr / 1 thr) | pycleora ${DIM}-d, ${FASTRP.iterationWeights.length} iters | max abs diff TS vs Python |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+| synthetic power-law (seed ${synth.seed}, ${syn.events} events) | ${synthetic.graph.nodes} | ${synthetic.graph.edges} | ${fmt(synthetic.ts.threads2Ms)} (${fmt(synthetic.ts.threads2CpuMs)}) | ${fmt(synthetic.ts.threads1Ms)} (${fmt(synthetic.ts.threads1CpuMs)}) | ${py(synthetic)} | ${fmt(synthetic.speedupVsPython, 2)}× / ${fmt(synthetic.speedupVsPythonOneThread, 2)}× | ${fmt(synthetic.cpuRatioPythonToTs2, 2)}× / ${fmt(synthetic.cpuRatioPythonToTs1, 2)}× | ${cleora(synthetic)} | ${diff(synthetic)} |
+| DIGINETICA (all ${real.events} events) | ${diginetica.graph.nodes} | ${diginetica.graph.edges} | ${fmt(diginetica.ts.threads2Ms)} (${fmt(diginetica.ts.threads2CpuMs)}) | ${fmt(diginetica.ts.threads1Ms)} (${fmt(diginetica.ts.threads1CpuMs)}) | ${py(diginetica)} | ${fmt(diginetica.speedupVsPython, 2)}× / ${fmt(diginetica.speedupVsPythonOneThread, 2)}× | ${fmt(diginetica.cpuRatioPythonToTs2, 2)}× / ${fmt(diginetica.cpuRatioPythonToTs1, 2)}× | ${cleora(diginetica)} | ${diff(diginetica)} |
 
+A TS run with 2 threads uses CPU on both cores, so on an idle machine its wall time ≈ CPU ÷ 2; "Python CPU ÷ TS CPU" compares the work done, independent of how busy the shared machine was.
 The Python reference excludes building R (${'fastrp_s' in synthetic.python ? fmt(synthetic.python.projection_s * 1000) : 'n/a'} ms on the synthetic graph); the TS times include it. scipy's sparse × dense product is single-threaded. Cleora is a different algorithm (unweighted Markov propagation), shown only as an outside reference point; the PyPI package \`cleora\` has no installable distribution here, \`pycleora==2.0.0\` (same library) is used.
 
 Ingestion: ${syn.events} synthetic events into the graph in ${fmt(syn.ingestMs)} ms (${fmt(json.synthetic.ingestEventsPerSec, 0)} events/s, batches of 10,000, incl. co-occurrence and dedupe).

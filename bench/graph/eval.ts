@@ -52,9 +52,8 @@ function userItems(g: BehaviourGraph, u: number): number[] {
 }
 
 async function embed(g: BehaviourGraph, options: FastRPOptions): Promise<Float32Array> {
-  const csr = g.adjacency;
-  const r = await fastRP({ nodeCount: csr.nodeCount, rowPtr: csr.rowPtr, cols: csr.cols, vals: csr.vals, keys: (j) => g.nodeKey(j) }, options);
-  return normalizeRows(r.embeddings, csr.nodeCount, options.dim ?? 128);
+  const r = await fastRP(g.toCsr(), options);
+  return normalizeRows(r.embeddings, g.nodeCount, options.dim ?? 128);
 }
 
 function fastrpMethod(name: string, e: Float32Array, d: number): Method {

@@ -1,5 +1,6 @@
 import { ConfigError, ValidationError, type Interaction, type InteractionType } from '@affinity/contracts';
 import { z } from 'zod';
+import type { CsrGraph } from './fastrp';
 import { BasketPairs } from './internal/basket-pairs';
 import { DedupeWindow } from './internal/dedupe-window';
 import { DynamicCsr } from './internal/dynamic-csr';
@@ -193,6 +194,16 @@ export class BehaviourGraph {
   /** The user–item adjacency (CSR + delta). For the embedder; treat as read-only. */
   get adjacency(): DynamicCsr {
     return this.csr;
+  }
+
+  /**
+   * The adjacency as a {@link CsrGraph} for {@link fastRP}, after merging the delta buffer.
+   * The arrays are views of the live graph: read them before the next `apply`.
+   */
+  toCsr(): CsrGraph {
+    this.csr.compact();
+    const csr = this.csr;
+    return { nodeCount: csr.nodeCount, rowPtr: csr.rowPtr, cols: csr.cols, vals: csr.vals, keys: (j) => this.nodeKey(j) };
   }
 
   /** Reference time t₀ of stored weights (epoch ms; NaN before the first event). */
