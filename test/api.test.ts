@@ -1,0 +1,137 @@
+import { RecommendationUpdate, encodeJson, newEventId, parseWith, recKey, topicName } from '@affinity/contracts';
+import { KeySpace, ServingStore, type Redis } from '@affinity/store';
+import type { Admin, Kafka, Producer } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ChildWorker, TopicCollector, createTopics, deleteKeysWithPrefix, deleteTopicsWithPrefix, kafkaClient, redisClient, spawnWorker, stack, uniquePrefix, waitFor } from './support/harness';
+import { freePort } from './support/processes';
+
+const WRITE = 'write-key-0123456789abcdef';
+const READ = 'read-key-0123456789abcdef';
+let kafka: Kafka;
+let admin: Admin;
+let redis: Redis;
+let producer: Producer;
+let prefix: string;
+let api: ChildWorker;
+let base: string;
+
+beforeAll(async () => {
+  prefix = `${uniquePrefix('api')}.`;
+  kafka = kafkaClient();
+  admin = await createTopics(kafka, { prefix });
+  redis = redisClient();
+  producer = kafka.producer();
+  await producer.connect();
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  api = spawnWorker(
+    'services/api/src/main.ts',
+    {
+      KAFKA_BROKERS: stack().brokers.join(','),
+      REDIS_URL: stack().redisUrl,
+      AFFINITY_TOPIC_PREFIX: prefix,
+      REDIS_PREFIX: `${prefix}affinity`,
+      HTTP_PORT: String(port),
+      API_WRITE_KEYS: WRITE,
+      API_READ_KEYS: READ,
+      API_RATE_LIMIT_PER_MINUTE: '40',
+      API_BODY_LIMIT_BYTES: '4096',
+    },
+    `${prefix}api`,
+  );
+  await waitFor(() => fetch(`${base}/readyz`).then((r) => r.status), (s) => s === 200, 120_000, 'api ready');
+});
+
+afterAll(async () => {
+  if (api && api.proc.exitCode === null) api.proc.kill('SIGTERM');
+  expect(await api?.exited).toBe(0);
+  await producer?.disconnect();
+  await deleteTopicsWithPrefix(admin, prefix);
+  await admin?.disconnect();
+  await deleteKeysWithPrefix(redis, prefix);
+  redis?.disconnect();
+});
+
+const call = (path: string, init: RequestInit & { key?: string } = {}) =>
+  fetch(`${base}${path}`, { ...init, headers: { 'content-type': 'application/json', ...(init.key ? { 'x-api-key': init.key } : {}), ...init.headers } });
+
+describe('API against real Kafka and Redis', () => {
+  it('requires the right key for writes and reads', async () => {
+    const event = { type: 'view', userId: 'u1', productId: 'p1', sessionId: 's1' };
+    expect((await call('/v1/interactions', { method: 'POST', body: JSON.stringify(event) })).status).toBe(401);
+    expect((await call('/v1/interactions', { method: 'POST', body: JSON.stringify(event), key: READ })).status).toBe(403);
+    const ok = await call('/v1/interactions', { method: 'POST', body: JSON.stringify(event), key: WRITE });
+    expect(ok.status).toBe(202);
+    const { eventIds } = (await ok.json()) as { eventIds: string[] };
+    // It reached Kafka, keyed by user, with the assigned id.
+    const c = await new TopicCollector(kafka, topicName('interactions', { prefix })).start();
+    try {
+      await c.waitFor((m) => m.some((x) => x.value?.toString().includes(eventIds[0]!)), 30_000, 'the event on interactions.v1');
+      expect(c.messages.find((x) => x.value?.toString().includes(eventIds[0]!))!.key?.toString()).toBe('u1');
+    } finally {
+      await c.stop();
+    }
+    expect((await call('/v1/trending')).status).toBe(401);
+    expect((await call('/v1/trending', { key: READ })).status).toBe(404); // authorized, nothing published yet
+    expect((await call('/v1/trending', { key: WRITE })).status).toBe(404); // write keys may read
+  });
+
+  it('answers bad input with a clear 4xx, and enforces the body limit', async () => {
+    const bad = await call('/v1/products', { method: 'POST', key: WRITE, body: JSON.stringify({ events: [{ productId: 'p1', title: 'Mug', price: 3, currency: 'GBP' }, { productId: 'p 2', title: '', price: -1, currency: 'GBP' }] }) });
+    expect(bad.status).toBe(400);
+    const body = (await bad.json()) as { error: string; message: string; issues: { path: string }[] };
+    expect(body.error).toBe('VALIDATION');
+    expect(body.message).toMatch(/^event 1:/);
+    expect(body.issues.map((i) => i.path)).toEqual(expect.arrayContaining(['events.1.productId']));
+    const big = await call('/v1/products', { method: 'POST', key: WRITE, body: JSON.stringify({ title: 'x'.repeat(5000) }) });
+    expect(big.status).toBe(413);
+    expect((await call('/v1/items/not%20an%20id/similar', { key: READ })).status).toBe(400);
+    expect((await call('/v1/nowhere', { key: READ })).status).toBe(404);
+    const openapi = (await (await call('/openapi.json')).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/v1/products', '/v1/interactions', '/v1/search', '/v1/subscribe/{kind}/{subjectId}']));
+  });
+
+  it('streams list updates from recs.v1 to a server-sent-events subscriber', async () => {
+    const serving = new ServingStore(redis, new KeySpace(`${prefix}affinity`));
+    const stored: RecommendationUpdate = { type: 'recs.update', eventId: newEventId(), kind: 'similar', subjectId: 'p1', items: [{ productId: 'p2', score: 0.9, reasons: [{ code: 'similar_description', text: 'similar description 0.90' }] }], versions: {}, generatedAt: Date.now(), causeEventIds: [] };
+    await redis.set(serving.listKey('similar', 'p1'), JSON.stringify(stored));
+    const res = await call('/v1/subscribe/similar/p1', { key: READ });
+    expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+    const reader = res.body!.getReader();
+    const received: string[] = [];
+    const pump = (async () => {
+      const dec = new TextDecoder();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        received.push(dec.decode(value));
+      }
+    })();
+    await waitFor(async () => received.join(''), (t) => t.includes('"p2"'), 10_000, 'the stored list first');
+    const update: RecommendationUpdate = { ...stored, eventId: newEventId(), items: [{ ...stored.items[0]!, productId: 'p3' }], generatedAt: Date.now() + 1 };
+    // The feed starts from the latest offset: give its consumer a moment, then publish.
+    await waitFor(
+      async () => {
+        await producer.send({ topic: topicName('recs', { prefix }), messages: [{ key: recKey('similar', 'p1'), value: encodeJson(update) }] });
+        await new Promise((r) => setTimeout(r, 500));
+        return received.join('');
+      },
+      (t) => t.includes('"p3"'),
+      30_000,
+      'the live update',
+    );
+    const events = received.join('').split('\n\n').filter((b) => b.startsWith('event: update'));
+    expect(parseWith(RecommendationUpdate, JSON.parse(events.at(-1)!.split('data: ')[1]!)).items[0]!.productId).toBe('p3');
+    await reader.cancel();
+    await pump.catch(() => undefined);
+  });
+
+  it('rate-limits per key', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 45; i++) statuses.push((await call('/v1/trending', { key: READ })).status);
+    expect(statuses).toContain(429);
+    const limited = await call('/v1/trending', { key: READ });
+    expect(limited.status).toBe(429);
+    expect(((await limited.json()) as { error: string }).error).toBe('RATE_LIMITED');
+  });
+});
