@@ -125,6 +125,8 @@ interface Scored {
 }
 
 const fmt = (x: number, digits = 2): string => x.toFixed(digits);
+/** A source must reach this relevance to be named as a reason. */
+const MIN_REASON_RELEVANCE = 0.3;
 const leafCategory = (i: ItemInfo): string | undefined => i.categoryPath[i.categoryPath.length - 1]?.toLowerCase();
 const titleKey = (t: string): string => normalizeText(t).toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
 
@@ -196,11 +198,19 @@ export class Ranker {
       distinct.push(s);
       if (distinct.length >= k * 4) break;
     }
-    const order = mmrSelect(
-      distinct.map((s) => ({ score: s.relevance, vector: s.candidate.vector })),
-      k,
-      o.mmrLambda,
-    );
+    // Trending is a ranking of activity, not of relevance to a subject: keep its order.
+    const order =
+      req.kind === 'trending'
+        ? distinct
+            .map((s, i) => [i, s.candidate.signals.trending?.score ?? 0] as const)
+            .sort((a, b) => b[1] - a[1])
+            .slice(0, k)
+            .map(([i]) => i)
+        : mmrSelect(
+            distinct.map((s) => ({ score: s.relevance, vector: s.candidate.vector })),
+            k,
+            o.mmrLambda,
+          );
     return order.map((i) => {
       const s = distinct[i]!;
       return { productId: s.candidate.productId, score: Number(s.relevance.toFixed(6)), reasons: this.reasons(s, subject) };
@@ -258,6 +268,11 @@ export class Ranker {
       out.push({ code: 'same_brand', text: `same brand (${s.info.brand})`.slice(0, 256), weight: 0 });
     }
     out.sort((a, b) => b.weight - a.weight);
-    return out.slice(0, 16).map(({ weight: _w, ...r }) => r);
+    // Say what carried the item: weak contributors are noise to a shopper (the first reason always stays).
+    const strongest = out[0]?.weight ?? 0;
+    return out
+      .filter((r, i) => i === 0 || r.weight >= Math.max(MIN_REASON_RELEVANCE, strongest / 4) || (r.weight === 0 && r.code === 'same_brand'))
+      .slice(0, 16)
+      .map(({ weight: _w, ...r }) => r);
   }
 }

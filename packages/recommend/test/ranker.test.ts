@@ -138,6 +138,24 @@ describe('Ranker', () => {
     expect(order).toEqual([0, 2]);
   });
 
+  it('keeps trending lists in activity order and names only the sources that carried an item', () => {
+    const ranker = new Ranker();
+    const trending = ranker.rank({
+      kind: 'trending',
+      candidates: [30, 90, 60].map((count, i) => ({ productId: `t${i}`, signals: { trending: { score: count, count } } })),
+      items: new Map([0, 1, 2].map((i) => [`t${i}`, info(`t${i}`)])),
+    });
+    expect(trending.map((x) => x.productId)).toEqual(['t1', 't2', 't0']);
+    const strong = contentCandidate('strong', 0.8);
+    const personal = ranker.rank({
+      kind: 'personalized',
+      candidates: [{ ...strong, signals: { profile: { cos: 0.8, z: zScore(0.8, stats) }, trending: { score: 3, count: 3 } } }],
+      items: new Map([['strong', info('strong')]]),
+    });
+    // Trending at the minimum count is a weak contributor next to a strong profile match.
+    expect(personal[0]!.reasons.map((r) => r.code)).toEqual(['matches_profile']);
+  });
+
   it('records a stable version for a configuration', () => {
     expect(new Ranker({ threshold: 0.6 }).version).toBe(new Ranker({ threshold: 0.6 }).version);
     expect(new Ranker({ threshold: 0.6 }).version).not.toBe(new Ranker({ threshold: 0.5 }).version);
