@@ -10,14 +10,14 @@ export const BUNDLED_TRAINING_DATA = resolve(import.meta.dirname, '../../../data
  * `vocabularyPath` is given, else one learned at start from the bundled labelled titles
  * (a few seconds; a saved vocabulary loads faster).
  */
-export function createExtractor(vocabularyPath?: string): { extractor: AttributeExtractor; learnedFrom: string; ms: number } {
+export function createExtractor(vocabularyPath?: string, trainingData: string = BUNDLED_TRAINING_DATA): { extractor: AttributeExtractor; learnedFrom: string; ms: number } {
   const started = performance.now();
   if (vocabularyPath) {
     const vocabulary = Vocabulary.fromJSON(JSON.parse(readFileSync(vocabularyPath, 'utf8')));
     return { extractor: new AttributeExtractor({ vocabulary }), learnedFrom: vocabularyPath, ms: performance.now() - started };
   }
-  const examples = parseExtractGptJsonl(readFileSync(BUNDLED_TRAINING_DATA, 'utf8'));
+  const examples = parseExtractGptJsonl(readFileSync(trainingData, 'utf8'));
   const extractor = new AttributeExtractor();
   extractor.learnVocabulary(examples.map((e) => ({ title: e.title, category: e.category, attributes: e.gold })));
-  return { extractor, learnedFrom: BUNDLED_TRAINING_DATA, ms: performance.now() - started };
+  return { extractor, learnedFrom: trainingData, ms: performance.now() - started };
 }

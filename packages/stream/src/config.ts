@@ -74,3 +74,19 @@ export const commonEnv = {
   CONSUMER_SESSION_TIMEOUT_MS: env.int(30_000, 6000, 300_000, 'milliseconds (the broker allows 6000..300000); lower means faster failover after a crash, higher tolerates longer pauses'),
   INSTANCE_ID: env.string(process.env.HOSTNAME ?? `pid-${process.pid}`, 'a name unique among running instances (the pod name in Kubernetes)'),
 } satisfies EnvSchema;
+
+/** Redis settings shared by every service that keeps state there. */
+export const redisEnv = {
+  REDIS_URL: env.string('redis://127.0.0.1:6379', 'a redis:// URL, e.g. redis://redis:6379'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._{}-]+$/, 'letters, digits and . _ - { } only')
+    .default('affinity')
+    .describe('the prefix of every Redis key; all services of one deployment must share it'),
+  INDEX_REGISTRY_NAMESPACE: env.optionalString('the Redis key prefix of the vector-index shard registry (default: REDIS_PREFIX:index); indexers, recommender and API must agree'),
+} satisfies EnvSchema;
+
+/** The shard registry namespace: explicit, or derived from the Redis prefix. */
+export function registryNamespace(config: { REDIS_PREFIX: string; INDEX_REGISTRY_NAMESPACE?: string | undefined }): string {
+  return config.INDEX_REGISTRY_NAMESPACE ?? `${config.REDIS_PREFIX}:index`;
+}

@@ -22,7 +22,7 @@ export { HealthServer } from './health-server';
 export type { HealthServerOptions, Probe } from './health-server';
 export { runService } from './run-service';
 export type { RunServiceOptions, RunningService, Service } from './run-service';
-export { commonEnv, env, parseEnv } from './config';
+export { commonEnv, env, parseEnv, redisEnv, registryNamespace } from './config';
 export type { EnvSchema, ParsedEnv } from './config';
 export { createLogger, kafkaLogCreator } from './logger';
 export type { Logger } from './logger';

@@ -1,4 +1,4 @@
-import { commonEnv, env, parseEnv } from '@affinity/stream';
+import { commonEnv, env, parseEnv, redisEnv } from '@affinity/stream';
 import { z } from 'zod';
 
 const keyList = (hint: string) =>
@@ -11,10 +11,8 @@ const keyList = (hint: string) =>
 
 export const apiEnv = {
   ...commonEnv,
+  ...redisEnv,
   HTTP_PORT: env.int(8080, 0, 65535, 'the port the API listens on'),
-  REDIS_URL: env.string('redis://127.0.0.1:6379', 'a redis:// URL, e.g. redis://redis:6379'),
-  REDIS_PREFIX: env.string('affinity', 'the recommender’s key prefix (REDIS_PREFIX of the recommender)'),
-  INDEX_REGISTRY_NAMESPACE: env.string('affinity:index', 'the shard registry prefix the indexers use'),
   INDEX_SHARDS: env.int(6, 1, 1024, 'number of vector-index shards = partitions of products.enriched.v1'),
   INDEX_TIMEOUT_MS: env.int(1000, 50, 60_000, 'milliseconds to wait for an index shard'),
   API_WRITE_KEYS: keyList('comma-separated keys allowed to POST events; empty disables write auth (development only)'),

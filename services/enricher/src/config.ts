@@ -1,16 +1,15 @@
-import { commonEnv, env, parseEnv } from '@affinity/stream';
+import { commonEnv, env, parseEnv, redisEnv } from '@affinity/stream';
 
 export const enricherEnv = {
   ...commonEnv,
+  ...redisEnv,
   HTTP_PORT: env.int(8081, 0, 65535, 'the port for /healthz, /readyz and /metrics'),
-  REDIS_URL: env.string('redis://127.0.0.1:6379', 'a redis:// URL, e.g. redis://redis:6379'),
-  REDIS_PREFIX: env.string('affinity', 'the key prefix for the enricher’s version and embedding caches'),
   EMBEDDING_MODEL_ID: env.optionalString('a model id from packages/embeddings/src/models.json (default: its defaultModel); fetch it with packages/embeddings/scripts/fetch-model.sh <id>'),
   EMBEDDING_THREADS: env.int(0, 0, 64, 'onnxruntime intra-op threads (0 = one per core)'),
   EMBEDDING_CACHE_TTL_S: env.int(30 * 24 * 3600, 60, 365 * 24 * 3600, 'seconds an embedding stays cached by content hash'),
   ENRICHER_MAX_BATCH: env.int(256, 1, 5000, 'products per handler call'),
   ENRICHER_DESCRIPTION_CHARS: env.int(1000, 0, 8192, 'characters of the description included in the embedded text'),
-  ATTRIBUTES_VOCABULARY_PATH: env.optionalString('a vocabulary JSON written by `npx tsx packages/attributes/src/cli.ts learn` (default: learned at start from data/oa-mine/train.jsonl)'),
+  ATTRIBUTES_VOCABULARY_PATH: env.optionalString('a vocabulary JSON written by `npx tsx packages/enrichment/src/learn-vocabulary-cli.ts --out <file>` (default: learned at start from data/oa-mine/train.jsonl, a few seconds)'),
 };
 
 export function loadEnricherConfig(source: NodeJS.ProcessEnv = process.env) {

@@ -1,10 +1,9 @@
-import { commonEnv, env, parseEnv } from '@affinity/stream';
+import { commonEnv, env, parseEnv, redisEnv } from '@affinity/stream';
 
 export const graphEnv = {
   ...commonEnv,
+  ...redisEnv,
   HTTP_PORT: env.int(8084, 0, 65535, 'the port for /healthz, /readyz and /metrics'),
-  REDIS_URL: env.string('redis://127.0.0.1:6379', 'a redis:// URL, e.g. redis://redis:6379'),
-  REDIS_PREFIX: env.string('affinity', 'the key prefix for graph snapshots, the leader lease and job queues'),
   GRAPH_DIM: env.int(128, 8, 1024, 'FastRP embedding dimension'),
   GRAPH_HALF_LIFE_MS: env.int(14 * 24 * 3600 * 1000, 60_000, 3650 * 24 * 3600 * 1000, 'half-life of interaction weights in milliseconds'),
   GRAPH_EPSILON: env.number(0.01, 0, 1, 'cosine distance a vector must move before it is republished'),

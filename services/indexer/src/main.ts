@@ -6,7 +6,7 @@
  */
 import { decodeEnrichedEvent } from '@affinity/contracts';
 import { ShardRegistry, createRedis } from '@affinity/store';
-import { BatchConsumer, ServiceGroup, createWorkerKit, runService, type SeekRequest } from '@affinity/stream';
+import { BatchConsumer, ServiceGroup, createWorkerKit, runService, type SeekRequest, registryNamespace } from '@affinity/stream';
 import { Histogram } from 'prom-client';
 import { loadIndexerConfig } from './config';
 import { indexerRoutes } from './knn-route';
@@ -19,7 +19,7 @@ const topic = kit.topic('enriched');
 const group = kit.group('indexer');
 
 const redis = createRedis({ url: config.REDIS_URL, name: `indexer:${config.INSTANCE_ID}`, onError: (err) => logger.debug({ err }, 'redis') });
-const registry = new ShardRegistry(redis, { namespace: config.INDEX_REGISTRY_NAMESPACE, group, instance: config.INSTANCE_ID, url: config.INDEX_ADVERTISE_URL ?? '', ttlMs: config.INDEX_REGISTRY_TTL_MS });
+const registry = new ShardRegistry(redis, { namespace: registryNamespace(config), group, instance: config.INSTANCE_ID, url: config.INDEX_ADVERTISE_URL ?? '', ttlMs: config.INDEX_REGISTRY_TTL_MS });
 const freshness = new Histogram({
   name: 'affinity_index_freshness_seconds',
   help: 'Enriched event timestamp to searchable in a shard',

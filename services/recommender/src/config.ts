@@ -1,11 +1,9 @@
-import { commonEnv, env, parseEnv } from '@affinity/stream';
+import { commonEnv, env, parseEnv, redisEnv } from '@affinity/stream';
 
 export const recommenderEnv = {
   ...commonEnv,
+  ...redisEnv,
   HTTP_PORT: env.int(8083, 0, 65535, 'the port for /healthz, /readyz and /metrics'),
-  REDIS_URL: env.string('redis://127.0.0.1:6379', 'a redis:// URL, e.g. redis://redis:6379'),
-  REDIS_PREFIX: env.string('affinity', 'the key prefix for recommendation state; the API must use the same'),
-  INDEX_REGISTRY_NAMESPACE: env.string('affinity:index', 'the shard registry prefix the indexers use'),
   INDEX_SHARDS: env.int(6, 1, 1024, 'number of vector-index shards = partitions of products.enriched.v1'),
   INDEX_TIMEOUT_MS: env.int(1000, 50, 60_000, 'milliseconds to wait for an index shard'),
   RECS_K: env.int(20, 1, 200, 'items per list'),

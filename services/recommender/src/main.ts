@@ -7,7 +7,7 @@ import { decodeBehaviourEmbedding, decodeEnrichedEvent, decodeInteraction } from
 import { IndexRouter } from '@affinity/index-router';
 import { Ranker } from '@affinity/recommend';
 import { KeySpace, createRedis } from '@affinity/store';
-import { BatchConsumer, ServiceGroup, createWorkerKit, runService } from '@affinity/stream';
+import { BatchConsumer, ServiceGroup, createWorkerKit, runService, registryNamespace } from '@affinity/stream';
 import { Gauge, Histogram } from 'prom-client';
 import { BehaviourTable } from './behaviour-table';
 import { loadRecommenderConfig } from './config';
@@ -21,7 +21,7 @@ const kit = createWorkerKit('recommender', config);
 const { logger } = kit;
 const redis = createRedis({ url: config.REDIS_URL, name: `recommender:${config.INSTANCE_ID}`, onError: (err) => logger.debug({ err }, 'redis') });
 const state = new RecState(redis, { keys: new KeySpace(config.REDIS_PREFIX), trendingHalfLifeMs: config.RECS_TRENDING_HALF_LIFE_MS });
-const router = new IndexRouter({ redis, namespace: config.INDEX_REGISTRY_NAMESPACE, group: kit.group('indexer'), shardCount: config.INDEX_SHARDS, timeoutMs: config.INDEX_TIMEOUT_MS });
+const router = new IndexRouter({ redis, namespace: registryNamespace(config), group: kit.group('indexer'), shardCount: config.INDEX_SHARDS, timeoutMs: config.INDEX_TIMEOUT_MS });
 const behaviour = new BehaviourTable(kit.kafka, kit.topic('behaviour'), `${kit.group('recommender-table')}-${config.INSTANCE_ID}`, logger);
 const ranker = new Ranker({ k: config.RECS_K, threshold: config.RECS_THRESHOLD, mmrLambda: config.RECS_MMR_LAMBDA });
 const builder = new ListBuilder({ state, router, behaviour, ranker });
