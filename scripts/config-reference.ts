@@ -51,4 +51,24 @@ export function configReference(): string {
   return lines.join('\n');
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) console.log(configReference());
+
+/** Rewrites the table between the README's config-reference markers. */
+export function injectIntoReadme(readme: string): string {
+  const start = '<!-- config-reference:start -->';
+  const end = '<!-- config-reference:end -->';
+  const a = readme.indexOf(start);
+  const b = readme.indexOf(end);
+  if (a < 0 || b < a) throw new Error('README lacks the config-reference markers');
+  return `${readme.slice(0, a + start.length)}\n${configReference()}\n${readme.slice(b)}`;
+}
+
+// `npx tsx scripts/config-reference.ts --write` updates README.md; without it, prints the table.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  if (process.argv.includes('--write')) {
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const path = new URL('../README.md', import.meta.url);
+    writeFileSync(path, injectIntoReadme(readFileSync(path, 'utf8')));
+  } else {
+    console.log(configReference());
+  }
+}

@@ -122,3 +122,11 @@ describe('infra/k8s agrees with the services', () => {
     expect(docs.find((d) => d.kind === 'Service' && d.metadata.name === 'indexer-headless').spec.clusterIP).toBe('None');
   });
 });
+
+describe('README', () => {
+  it('documents every configuration variable exactly as the schemas define it', async () => {
+    const { injectIntoReadme } = await import('../../scripts/config-reference');
+    const readme = readFileSync(resolve(ROOT, 'README.md'), 'utf8');
+    expect(injectIntoReadme(readme), 'run: npx tsx scripts/config-reference.ts --write').toBe(readme);
+  });
+});
