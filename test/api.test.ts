@@ -1,4 +1,5 @@
-import { RecommendationUpdate, encodeJson, newEventId, parseWith, recKey, topicName } from '@affinity/contracts';
+import { AffinityHttpClient, ApiError, KafkaEventPublisher, RecsSubscriber, type RecsChange } from '@affinity/client';
+import { RecommendationUpdate, ValidationError, encodeJson, newEventId, parseWith, recKey, topicName } from '@affinity/contracts';
 import { KeySpace, ServingStore, type Redis } from '@affinity/store';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -124,6 +125,55 @@ describe('API against real Kafka and Redis', () => {
     expect(parseWith(RecommendationUpdate, JSON.parse(events.at(-1)!.split('data: ')[1]!)).items[0]!.productId).toBe('p3');
     await reader.cancel();
     await pump.catch(() => undefined);
+  });
+
+  it('the typed client: publishes over HTTP and Kafka, validates before sending, subscribes to recs.v1', async () => {
+    const http = new AffinityHttpClient({ baseUrl: base, apiKey: WRITE });
+    const accepted = await http.publishInteractions([{ type: 'click', userId: 'u7', productId: 'p7', sessionId: 's7' }]);
+    expect(accepted.eventIds).toHaveLength(1);
+    const err = await http.publishInteractions([{ type: 'click', userId: 'u7', productId: 'p7', sessionId: 's7', quantity: -1 }]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).status).toBe(400);
+    expect((err as ApiError).issues.map((i) => i.path)).toContain('events.0.quantity');
+    expect(await http.similar('nothing-yet')).toBeUndefined();
+
+    const publisher = new KafkaEventPublisher(kafka, { prefix });
+    await expect(publisher.publishInteractions([{ type: 'teleport' as never, userId: 'u8', productId: 'p8', sessionId: 's8' }])).rejects.toBeInstanceOf(ValidationError);
+    const [id] = await publisher.publishInteractions([{ type: 'view', userId: 'u8', productId: 'p8', sessionId: 's8' }]);
+    const c = await new TopicCollector(kafka, topicName('interactions', { prefix })).start();
+    try {
+      await c.waitFor((m) => m.some((x) => x.value?.toString().includes(id!)), 30_000, 'the published event');
+      expect(c.messages.find((x) => x.value?.toString().includes(id!))!.key?.toString()).toBe('u8');
+    } finally {
+      await c.stop();
+      await publisher.close();
+    }
+
+    const changes: RecsChange[] = [];
+    const invalid: string[] = [];
+    const subscriber = new RecsSubscriber(kafka, { prefix, groupId: `${prefix}subscriber`, kinds: ['complementary'] });
+    await subscriber.start((ch) => void changes.push(ch), (_e, offset) => invalid.push(offset));
+    const list: RecommendationUpdate = { type: 'recs.update', eventId: newEventId(), kind: 'complementary', subjectId: 'p9', items: [{ productId: 'p10', score: 0.7, reasons: [{ code: 'bought_together', text: 'bought together 3 times', value: 3 }] }], versions: {}, generatedAt: Date.now(), causeEventIds: [] };
+    const topic = topicName('recs', { prefix });
+    await producer.send({
+      topic,
+      messages: [
+        { key: recKey('similar', 'p9'), value: encodeJson({ ...list, kind: 'similar' }) },
+        { key: recKey('complementary', 'p9'), value: encodeJson(list) },
+        { key: recKey('complementary', 'p11'), value: Buffer.from('{"not":"a list"}') },
+        { key: recKey('complementary', 'p9'), value: null },
+      ],
+    });
+    try {
+      await waitFor(async () => changes.length, (n) => n >= 2, 30_000, 'two complementary changes');
+      expect(changes.map((ch) => [ch.subjectId, ch.update?.items[0]?.productId ?? null])).toEqual([
+        ['p9', 'p10'],
+        ['p9', null],
+      ]);
+      expect(invalid).toHaveLength(1);
+    } finally {
+      await subscriber.close();
+    }
   });
 
   it('rate-limits per key', async () => {
