@@ -171,6 +171,14 @@ describe('the whole pipeline on real data', () => {
     expect(latest(recs.messages).get(`similar:${victim}`)).toBeNull();
     expect((await api(`/v1/items/${victim}/similar`)).status).toBe(404);
 
+    // Out of stock: the same, through a catalog update.
+    const counts2 = new Map<string, number>();
+    for (const [, l] of latest(recs.messages)) for (const i of l?.items ?? []) if (i.productId !== victim) counts2.set(i.productId, (counts2.get(i.productId) ?? 0) + 1);
+    const [soldOut] = [...counts2].sort((a, b) => b[1] - a[1])[0]!;
+    const original = products.find((p) => p.productId === soldOut)!;
+    expect((await api('/v1/products', { method: 'POST', body: JSON.stringify({ ...original, eventId: undefined, availability: 'out_of_stock', updatedAt: undefined }) })).status).toBe(202);
+    await waitFor(async () => [...latest(recs.messages)].filter(([, l]) => l?.items.some((i) => i.productId === soldOut)).map(([k]) => k), (keys) => keys.length === 0, 120_000, `${soldOut} (out of stock) gone from every list`);
+
     for (const [, l] of complementaryWithCoPurchase().slice(0, 20)) {
       const r = l!.items.find((i) => i.reasons.some((x) => x.code === 'bought_together'))!.reasons.find((x) => x.code === 'bought_together')!;
       expect(r.text).toMatch(/^bought together \d+ times$/);

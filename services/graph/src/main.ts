@@ -8,6 +8,7 @@
  * and its embeddings are snapshotted to Redis with the offsets they reflect; a new leader
  * restores the snapshot and replays from there (event ids are deduplicated by the graph).
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeInteraction, derivedEventId, type BehaviourEmbedding, type Interaction } from '@affinity/contracts';
 import { BehaviourGraph, IncrementalFastRP, type GraphDelta, type IncrementalFastRPOptions } from '@affinity/graph';
 import { KeySpace, LeaderLease, QUEUE, createQueue, createQueueWorker, createRedis, type Queue, type Worker } from '@affinity/store';
@@ -195,4 +196,26 @@ const service = new ServiceGroup(
   logger,
 );
 
-await runService(service, { name: 'graph', logger, registry: kit.registry, httpPort: config.HTTP_PORT, graceMs: config.SHUTDOWN_GRACE_MS });
+/** Read-only introspection: GET /graph/stats, GET /graph/edge?user=&item=[&at=epochMs] (the decayed weight at `at`). */
+function graphRoutes(req: IncomingMessage, res: ServerResponse): boolean {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  if (req.method !== 'GET' || !url.pathname.startsWith('/graph/')) return false;
+  const send = (status: number, body: unknown): void => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+  if (!graph) {
+    send(503, { error: 'UNAVAILABLE', message: 'not the leader, or state not loaded yet' });
+    return true;
+  }
+  if (url.pathname === '/graph/stats') send(200, { ...graph.stats(), offsets: Object.fromEntries(offsets), drift: fastrp?.drift });
+  else if (url.pathname === '/graph/edge') {
+    const user = url.searchParams.get('user') ?? '';
+    const item = url.searchParams.get('item') ?? '';
+    const at = url.searchParams.has('at') ? Number(url.searchParams.get('at')) : undefined;
+    send(200, { user, item, weight: graph.edgeWeight(user, item, at) });
+  } else send(404, { error: 'NOT_FOUND' });
+  return true;
+}
+
+await runService(service, { name: 'graph', logger, registry: kit.registry, httpPort: config.HTTP_PORT, graceMs: config.SHUTDOWN_GRACE_MS, extraRoutes: graphRoutes });
