@@ -12,6 +12,9 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
+          // Unit tests first, then integration: the CPU-heavy unit suites would otherwise
+          // compete with the timing-sensitive fault tests (kill -9, broker restarts).
+          sequence: { groupOrder: 0 },
           include: ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'infra/test/**/*.test.ts'],
           environment: 'node',
           testTimeout: 60_000,
@@ -20,6 +23,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
+          sequence: { groupOrder: 1 },
           include: ['test/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['test/support/global-setup.ts'],

@@ -30,8 +30,10 @@ cmd_test() {
     node -e '
       const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
       const skipped = r.numPendingTests + r.numTodoTests;
+      // A file that failed before running any test (import error, hook failure) counts as one failure.
+      const broken = r.testResults.filter((f) => f.status === "failed" && f.assertionResults.every((a) => a.status !== "failed")).length;
       if (skipped > 0) console.log(`(${skipped} skipped)`);
-      console.log(`${r.numPassedTests} passed, ${r.numFailedTests + (r.numFailedTestSuites ?? 0)} failed`);
+      console.log(`${r.numPassedTests} passed, ${r.numFailedTests + broken} failed`);
     ' "$results"
   else
     echo "0 passed, 1 failed"

@@ -82,7 +82,7 @@ describe('indexer failover against real Kafka and Redis', () => {
     const b = startIndexer('b');
     try {
       // Both instances own shards before the stream starts.
-      await waitFor(async () => (await ShardRegistry.read(redis, `${prefix}index`, group)).filter((o) => o.alive), (o) => o.length === PARTITIONS && new Set(o.map((x) => x.instance)).size === 2, 60_000, 'both instances registered');
+      await waitFor(async () => (await ShardRegistry.read(redis, `${prefix}index`, group)).filter((o) => o.alive), (o) => o.length === PARTITIONS && new Set(o.map((x) => x.instance)).size === 2, 180_000, 'both instances registered');
 
       let killed = false;
       for (let round = 0; round < 20; round++) {
