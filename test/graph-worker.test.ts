@@ -43,7 +43,7 @@ async function startGraph(label: string): Promise<{ worker: ChildWorker; port: n
       HTTP_PORT: String(port),
       INSTANCE_ID: label,
       GRAPH_SNAPSHOT_INTERVAL_MS: '1000',
-      GRAPH_LEASE_TTL_MS: '3000',
+      GRAPH_LEASE_TTL_MS: '5000',
       GRAPH_HALF_LIFE_MS: String(HALF_LIFE),
       CONSUMER_SESSION_TIMEOUT_MS: '6000',
     },

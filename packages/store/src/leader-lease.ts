@@ -11,8 +11,14 @@ export interface LeaderLeaseOptions {
   pollMs?: number;
 }
 
+// Renew; if the lease lapsed (a long pause) and nobody took it meanwhile, take it back.
 const RENEW = new LuaScript(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+local cur = redis.call('GET', KEYS[1])
+if cur == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if not cur then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
 return 0
 `);
 const RELEASE = new LuaScript(`
@@ -22,8 +28,9 @@ return 0
 
 /**
  * A single active instance among replicas (for work that cannot be partitioned, like FastRP
- * over the whole behaviour graph). The holder renews every ttl/3; if a renewal finds the
- * lease gone or taken, `onLost` fires and the holder must stop working at once.
+ * over the whole behaviour graph). The holder renews every ttl/3; a lapsed lease that nobody
+ * took meanwhile is taken back (a long GC or CPU pause is not a handover); if another
+ * instance holds it, `onLost` fires and the holder must stop working at once.
  */
 export class LeaderLease {
   private readonly ttl: number;

@@ -108,7 +108,8 @@ const consumer = new BatchConsumer({
   logger,
   metrics: kit.metrics,
   sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS,
-  maxBatchSize: 2000,
+  // Small chunks keep the event loop responsive (lease renewals, heartbeats) during heavy updates.
+  maxBatchSize: 500,
   onAssignment: async (assigned): Promise<SeekRequest[]> => {
     const partitions = assigned.find((a) => a.topic === topic)?.partitions ?? [];
     const low = new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, o.low]));
