@@ -47,6 +47,13 @@ export interface FastRPOptions {
   contentDim?: number;
   /** Worker threads for batch runs (row blocks over SharedArrayBuffers); 1 runs inline. @defaultValue min(2, availableParallelism()) */
   threads?: number;
+  /**
+   * Propagation kernel of batch runs: `'wasm'` is the WebAssembly SIMD kernel (the CSR and all
+   * dense blocks in one shared memory); it falls back to `'js'` (scalar typed-array loops) by
+   * itself when dim % 4 ≠ 0, the state passes wasm32's 4 GiB or the runtime lacks SIMD.
+   * Results agree to float32 rounding. @defaultValue 'wasm'
+   */
+  kernel?: 'wasm' | 'js';
 }
 
 const Schema = z.object({
@@ -58,6 +65,7 @@ const Schema = z.object({
   selfWeight: z.number().finite().default(0),
   contentDim: z.number().int().nonnegative().optional(),
   threads: z.number().int().min(1).max(64).optional(),
+  kernel: z.enum(['wasm', 'js']).default('wasm'),
 });
 
 export interface CompiledFastRPOptions {
@@ -71,6 +79,7 @@ export interface CompiledFastRPOptions {
   contentDim: number;
   contentInputDim: number;
   threads: number;
+  kernel: 'wasm' | 'js';
 }
 
 export function compileFastRPOptions(options: FastRPOptions = {}): CompiledFastRPOptions {
@@ -103,5 +112,6 @@ export function compileFastRPOptions(options: FastRPOptions = {}): CompiledFastR
     contentDim,
     contentInputDim,
     threads: o.threads ?? Math.max(1, Math.min(2, availableParallelism())),
+    kernel: o.kernel,
   };
 }

@@ -3,8 +3,9 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ValidationError } from '@affinity/contracts';
 import { compileFastRPOptions, type CompiledFastRPOptions, type FastRPOptions } from './fastrp-options';
-import { stepRows, type KernelState } from './internal/fastrp-kernel';
+import { stepRows, type KernelState, type WasmLayout } from './internal/fastrp-kernel';
 import { alloc, emptyKernelState, projectContent, seedsOf, toShared } from './internal/kernel-setup';
+import { WASM_MAX_BYTES, newSharedMemory, wasmStepAvailable } from './internal/wasm-spmm';
 
 /** A weighted graph in CSR form: row u holds u's neighbours `cols[rowPtr[u]..rowPtr[u+1])` with weights `vals`. */
 export interface CsrGraph {
@@ -46,50 +47,110 @@ export async function fastRP(
   const threads = Math.min(o.threads, Math.max(1, Math.floor(n / 256)));
   const shared = threads > 1;
   const nnz = graph.rowPtr[n]!;
-  const st: KernelState = {
-    ...emptyKernelState(o),
-    n,
-    rowPtr: shared ? toShared(graph.rowPtr, Uint32Array, n + 1) : graph.rowPtr,
-    cols: shared ? toShared(graph.cols, Int32Array, nnz) : graph.cols,
-    vals: shared ? toShared(graph.vals, Float32Array, nnz) : graph.vals,
-    deg: alloc(Float64Array, Math.max(n, allocRows), shared),
-    seeds: seedsOf(o, n, keyOf, shared),
-    ...projectContent(o, n, keyOf, shared),
-    x0: alloc(Float32Array, n * o.dim, shared),
-    iterates: Array.from(o.iterationWeights, () => alloc(Float32Array, Math.max(n, allocRows) * o.dim, shared)),
-    out: alloc(Float32Array, Math.max(n, allocRows) * o.dim, shared),
-  };
+  const rows = Math.max(n, allocRows);
+  const k = o.iterationWeights.length;
+  const common = { ...emptyKernelState(o), n, seeds: seedsOf(o, n, keyOf, shared), ...projectContent(o, n, keyOf, shared) };
+  const layout = o.kernel === 'wasm' ? wasmLayout(n, nnz, rows, o.dim, k) : undefined;
+  let st: KernelState;
+  if (layout !== undefined) {
+    // One shared memory holds the CSR and every dense block, so the SIMD kernel (and each
+    // worker's instance of it) addresses them directly; the typed arrays are views of it.
+    const buf = layout.memory.buffer;
+    const rowPtr = new Uint32Array(buf, layout.rowPtr, n + 1);
+    const cols = new Int32Array(buf, layout.cols, nnz);
+    const vals = new Float32Array(buf, layout.vals, nnz);
+    rowPtr.set(graph.rowPtr.subarray(0, n + 1));
+    cols.set(graph.cols.subarray(0, nnz));
+    vals.set(graph.vals.subarray(0, nnz));
+    const iterates = layout.iterates.map((off) => new Float32Array(buf, off, rows * o.dim));
+    st = {
+      ...common,
+      rowPtr,
+      cols,
+      vals,
+      deg: new Float64Array(buf, layout.deg, rows),
+      x0: new Float32Array(buf, layout.x0, n * o.dim),
+      iterates,
+      out: new Float32Array(buf, layout.out, rows * o.dim),
+      wasm: layout,
+    };
+  } else {
+    const iterates = Array.from(o.iterationWeights, () => alloc(Float32Array, rows * o.dim, shared));
+    st = {
+      ...common,
+      rowPtr: shared ? toShared(graph.rowPtr, Uint32Array, n + 1) : graph.rowPtr,
+      cols: shared ? toShared(graph.cols, Int32Array, nnz) : graph.cols,
+      vals: shared ? toShared(graph.vals, Float32Array, nnz) : graph.vals,
+      deg: alloc(Float64Array, rows, shared),
+      // x0 is read by step 1 only and N_k is written by step k ≥ 2: it can borrow N_k's buffer.
+      x0: k >= 2 ? iterates[k - 1]!.subarray(0, n * o.dim) : alloc(Float32Array, n * o.dim, shared),
+      iterates,
+      out: alloc(Float32Array, rows * o.dim, shared),
+    };
+  }
   for (let u = 0; u < n; u++) {
     let d = 0;
     for (let p = st.rowPtr[u]!, e = st.rowPtr[u + 1]!; p < e; p++) d += st.vals[p]!;
     st.deg[u] = d;
   }
-  const k = o.iterationWeights.length;
   if (threads === 1) {
     for (let step = 0; step <= k; step++) stepRows(st, step, 0, n);
   } else {
-    await runParallel(st, blocks(st.rowPtr, n, threads), k);
+    await runParallel(st, blocks(st.rowPtr, n, threads, Infinity), blocks(st.rowPtr, n, threads, ROW_COST), k);
   }
   return { nodeCount: n, dim: o.dim, embeddings: st.out, iterates: st.iterates, degrees: st.deg };
+}
+
+/**
+ * Byte offsets of the CSR, degrees, iterates and E in one shared memory (64-byte aligned), or
+ * undefined when the SIMD kernel can't run here or the state would pass wasm32's 4 GiB.
+ */
+function wasmLayout(n: number, nnz: number, rows: number, dim: number, k: number): WasmLayout | undefined {
+  if (!wasmStepAvailable(dim)) return undefined;
+  let top = 0;
+  const take = (bytes: number): number => {
+    const at = top;
+    top = Math.ceil((top + bytes) / 64) * 64;
+    return at;
+  };
+  const matrix = rows * dim * 4;
+  const rowPtr = take((n + 1) * 4);
+  const cols = take(nnz * 4);
+  const vals = take(nnz * 4);
+  const deg = take(rows * 8);
+  const iterates = Array.from({ length: k }, () => take(matrix));
+  const out = take(matrix);
+  // As in the JS path, x0 borrows N_k's buffer when k ≥ 2.
+  const x0 = k >= 2 ? iterates[k - 1]! : take(n * dim * 4);
+  if (top > WASM_MAX_BYTES) return undefined;
+  return { memory: newSharedMemory(top), rowPtr, cols, vals, deg, x0, iterates, out };
 }
 
 function isCompiled(o: FastRPOptions | CompiledFastRPOptions): o is CompiledFastRPOptions {
   return o.iterationWeights instanceof Float64Array;
 }
 
-/** Row boundaries giving each block about the same number of edges (plus rows, for the O(n·d) steps). */
-function blocks(rowPtr: Uint32Array, n: number, parts: number): number[] {
-  const total = rowPtr[n]! + n;
+/**
+ * Row boundaries of `parts` blocks of about equal cost, a row costing `rowCost` edges: the
+ * propagation steps cost ~edges plus a few passes over each row; step 0 (rowCost = ∞ in
+ * effect) only rows.
+ */
+function blocks(rowPtr: Uint32Array, n: number, parts: number, rowCost: number): number[] {
+  const cost = (row: number): number => (rowCost === Infinity ? row : rowPtr[row]! + rowCost * row);
+  const total = cost(n);
   const bounds = [0];
   let row = 0;
   for (let b = 1; b < parts; b++) {
     const target = (total * b) / parts;
-    while (row < n && rowPtr[row]! + row < target) row++;
+    while (row < n && cost(row) < target) row++;
     bounds.push(row);
   }
   bounds.push(n);
   return bounds;
 }
+
+/** Cost of a row's own passes (zero/normalize/scale) in edges, for balancing blocks (measured on the bench graph). */
+const ROW_COST = 3;
 
 const WORKER_URL = new URL('./internal/fastrp-worker.ts', import.meta.url);
 
@@ -144,13 +205,22 @@ function request(w: Worker, message: unknown): Promise<void> {
   });
 }
 
-async function runParallel(st: KernelState, bounds: number[], k: number): Promise<void> {
-  const ws = workers(bounds.length - 1);
+async function runParallel(st: KernelState, initBounds: number[], stepBounds: number[], k: number): Promise<void> {
+  const ws = workers(stepBounds.length - 1);
   // While a run is in flight the pool must keep the process alive.
   for (const w of ws) w.ref();
   try {
-    await Promise.all(ws.map((w, b) => request(w, { type: 'run', state: st, start: bounds[b]!, end: bounds[b + 1]! })));
-    for (let step = 0; step <= k; step++) await Promise.all(ws.map((w) => request(w, { type: 'step', step })));
+    await Promise.all(
+      ws.map((w, b) =>
+        request(w, {
+          type: 'run',
+          state: st,
+          init: [initBounds[b]!, initBounds[b + 1]!],
+          rows: [stepBounds[b]!, stepBounds[b + 1]!],
+        }),
+      ),
+    );
+    for (let step = 0; step <= k; step++) await Promise.all(ws.map((w) => request(w, { type: 'step', step, last: step === k })));
   } finally {
     for (const w of ws) w.unref();
   }

@@ -23,7 +23,12 @@ describe('FastRP parity with the Python/scipy reference', () => {
     expect(nonZero).toBeLessThan(1 / fx.options.sparsity + 0.02);
   });
 
-  it.each([1, 2])('matches the reference embeddings within 1e-4 (threads = %i)', async (threads) => {
+  it.each([
+    [1, 'wasm'],
+    [2, 'wasm'],
+    [1, 'js'],
+    [2, 'js'],
+  ] as const)('matches the reference embeddings within 1e-4 (threads = %i, kernel = %s)', async (threads, kernel) => {
     const graph = new BehaviourGraph({ halfLifeMs: fx.halfLifeMs });
     graph.apply(loadDiginetica().slice(0, fx.events));
     graph.compact();
@@ -32,7 +37,7 @@ describe('FastRP parity with the Python/scipy reference', () => {
     const csr = graph.adjacency;
     const res = await fastRP(
       { nodeCount: csr.nodeCount, rowPtr: csr.rowPtr, cols: csr.cols, vals: csr.vals, keys: (j) => graph.nodeKey(j) },
-      { ...fx.options, threads },
+      { ...fx.options, threads, kernel },
     );
     let maxDiff = 0;
     fx.keys.forEach((key, j) => {
@@ -40,7 +45,7 @@ describe('FastRP parity with the Python/scipy reference', () => {
       const x = graph.nodeIndex(kind, key.slice(2))!;
       for (let c = 0; c < dim; c++) maxDiff = Math.max(maxDiff, Math.abs(res.embeddings[x * dim + c]! - fx.embeddings[j * dim + c]!));
     });
-    console.info(`parity threads=${threads}: ${fx.keys.length} nodes, ${fx.edges} edges, max |diff| = ${maxDiff.toExponential(2)}`);
+    console.info(`parity threads=${threads} kernel=${kernel}: ${fx.keys.length} nodes, ${fx.edges} edges, max |diff| = ${maxDiff.toExponential(2)}`);
     expect(maxDiff).toBeLessThanOrEqual(1e-4);
   });
 });

@@ -14,6 +14,18 @@ const utf8 = new TextEncoder();
 
 /** FNV-1a, 32 bits, over the UTF-8 bytes of `s`. */
 export function fnv1a32(s: string): number {
+  // ASCII keys (the usual case) hash from their char codes: no encoder call, no allocation.
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s.charCodeAt(i);
+    if (ch >= 0x80) return fnv1a32Utf8(s);
+    h ^= ch;
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+function fnv1a32Utf8(s: string): number {
   const bytes = utf8.encode(s);
   let h = 0x811c9dc5;
   for (let i = 0; i < bytes.length; i++) {
