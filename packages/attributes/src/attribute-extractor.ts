@@ -192,7 +192,7 @@ export class AttributeExtractor {
     if (tagger !== undefined) {
       const allowed = allowedTags(this.attrIndex(), schema, vocab);
       if (allowed.length > 1) {
-        const spans = tagger.spans({ features: hashFeatures(featureStrings(a, key, vocab, undefined)), allowed }, MIN_SPAN_PROBABILITY);
+        const spans = tagger.spans({ features: hashFeatures(featureStrings(a, key, vocab, undefined, this.vocab.tokenClusters)), allowed }, MIN_SPAN_PROBABILITY);
         for (const s of spans) {
           const attr = this.vocab.attributes[s.attr] as string;
           const start = (a.tokens[s.start] as Token).start;

@@ -34,3 +34,4 @@ export type {
   Protocol,
   Scores,
 } from './evaluation';
+export { SerializedTokenClusters, TokenClusters } from './token-clusters';

@@ -8,6 +8,7 @@ import { findPatterns } from './patterns';
 import { SchemaIndex } from './internal/schema-index';
 import { allowedTags } from './internal/tags';
 import { type Token, tokenize } from './internal/tokenize';
+import type { TokenClusters } from './token-clusters';
 import { Vocabulary } from './vocabulary';
 
 /** A catalog product as learning sees it; `attributes` are known values (catalog-supplied or labelled). */
@@ -32,6 +33,12 @@ export interface LearnVocabularyOptions {
   seed?: number;
   /** Train the CRF tagger; without it extraction uses lookups, patterns and leading n-grams only. @defaultValue true */
   tagger?: boolean;
+  /**
+   * Word clusters whose ids become tagger features (see {@link TokenClusters}); `false` for none.
+   * The vocabulary keeps them, since extraction must compute the same features.
+   * @defaultValue false
+   */
+  tokenClusters?: TokenClusters | false;
 }
 
 const DEFAULT_EPOCHS = 6;
@@ -164,12 +171,13 @@ export function learnVocabulary(products: Iterable<LabelledProduct>, options: Le
 
   const labelled = prepared.filter((r) => r.spans.length > 0);
   let tagger: LinearChainCrf | undefined;
+  const clusters = options.tokenClusters === false ? undefined : options.tokenClusters;
   if (labelled.length > 0 && options.tagger !== false) {
     const attrIndex = new Map(attributes.map((a, i) => [a, i]));
     const seqs: CrfSequence[] = labelled.map((r) => {
       const vocab = categories.get(r.key) as CategoryVocab;
       const a = analyseText(r.title, vocab, global);
-      const feats = hashFeatures(featureStrings(a, r.key, vocab, { labels: r.labels, tokenAttrs: r.tokenAttrs }));
+      const feats = hashFeatures(featureStrings(a, r.key, vocab, { labels: r.labels, tokenAttrs: r.tokenAttrs }, clusters));
       const allowed = allowedTags(attrIndex, r.schema, vocab);
       const goldTags = new Int32Array(r.tokens.length);
       for (const [attr, s, e] of r.spans) {
@@ -187,7 +195,7 @@ export function learnVocabulary(products: Iterable<LabelledProduct>, options: Le
       seed: options.seed ?? 1,
     });
   }
-  return new Vocabulary(attributes, categories, global, tagger);
+  return new Vocabulary(attributes, categories, global, tagger, tagger === undefined ? undefined : clusters);
 }
 
 /**

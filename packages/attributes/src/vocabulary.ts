@@ -2,6 +2,7 @@ import { ValidationError } from '@affinity/contracts';
 import { z } from 'zod';
 import { CategoryVocab } from './internal/category-vocab';
 import { LinearChainCrf, MAX_HASH_BITS } from './internal/crf';
+import type { TokenClusters } from './token-clusters';
 
 export const VOCABULARY_FORMAT_VERSION = 1;
 
@@ -99,13 +100,16 @@ export class Vocabulary {
   readonly global: CategoryVocab;
   /** @internal */
   readonly tagger: LinearChainCrf | undefined;
+  /** Word clusters the tagger was trained with; extraction computes the same features. */
+  readonly tokenClusters: TokenClusters | undefined;
 
   /** @internal Use {@link learnVocabulary} or {@link Vocabulary.fromJSON}. */
-  constructor(attributes: readonly string[], categories: ReadonlyMap<string, CategoryVocab>, global: CategoryVocab, tagger?: LinearChainCrf) {
+  constructor(attributes: readonly string[], categories: ReadonlyMap<string, CategoryVocab>, global: CategoryVocab, tagger?: LinearChainCrf, tokenClusters?: TokenClusters) {
     this.attributes = attributes;
     this.categories = categories;
     this.global = global;
     this.tagger = tagger;
+    this.tokenClusters = tokenClusters;
   }
 
   static empty(): Vocabulary {

@@ -2,6 +2,7 @@ import { findPatterns, type PatternMatch } from '../patterns';
 import { type CategoryVocab, type ValueStat, leadingKeys } from './category-vocab';
 import { hashFeature } from './crf';
 import { type GazetteerHit, lookupAll } from './gazetteer';
+import type { TokenClusters } from '../token-clusters';
 import { type Token, tokenize } from './tokenize';
 
 /** Everything extraction needs to know about one title (or description), computed once. */
@@ -119,6 +120,7 @@ export function featureStrings(
   categoryKey: string,
   vocab: CategoryVocab | undefined,
   own: OwnContribution | undefined,
+  clusters?: TokenClusters,
 ): string[][] {
   const { tokens } = a;
   const T = tokens.length;
@@ -171,6 +173,7 @@ export function featureStrings(
       }
     }
   }
+  if (clusters !== undefined) addClusters(feats, tokens, clusters);
   a.patterns.forEach((p, j) => {
     const r = a.patternTokens[j];
     if (r === undefined) return;
@@ -195,6 +198,27 @@ export function featureStrings(
     }
   }
   return feats;
+}
+
+/** Cluster ids of the word and, at the middle granularity, of its neighbours; `oov` marks words outside the table. */
+function addClusters(feats: string[][], tokens: readonly Token[], clusters: TokenClusters): void {
+  const ids = tokens.map((t) => (t.kind === 'word' ? clusters.clustersOf(t.lower) : undefined));
+  const mid = Math.floor(clusters.levels.length / 2);
+  const at = (i: number): string => {
+    const t = tokens[i];
+    if (t === undefined) return i < 0 ? '<s>' : '</s>';
+    if (t.kind !== 'word') return t.kind === 'number' ? '#' : t.text;
+    const c = ids[i];
+    return c === undefined ? 'oov' : String(c[mid]);
+  };
+  tokens.forEach((t, i) => {
+    if (t.kind !== 'word') return;
+    const f = feats[i] as string[];
+    const c = ids[i];
+    if (c === undefined) f.push('c=oov');
+    else c.forEach((id, l) => f.push(`c${l}=${id}`));
+    f.push(`c-1=${at(i - 1)}`, `c+1=${at(i + 1)}`);
+  });
 }
 
 export function hashFeatures(feats: readonly string[][]): Uint32Array[] {
