@@ -58,9 +58,7 @@ export class HnswGraph {
   quantReady = false;
 
   capacity = 0;
-  level0 = new Uint32Array(0);
   levels = new Uint8Array(0);
-  state = new Uint8Array(0);
   upper: (Uint32Array | undefined)[] = [];
   entry = -1;
   maxLevel = -1;
@@ -71,6 +69,11 @@ export class HnswGraph {
   deletedCount = 0;
   /** While > 0, freed slots are not reused, so rows a snapshot is streaming stay unchanged. */
   reuseHold = 0;
+  /**
+   * Float layer-0 searches run in wasm (RowStore.searchLevel0); false runs the same search in
+   * JS (searchLayer). Both give identical results; the tests compare them.
+   */
+  wasmLevel0 = true;
 
   private readonly rng: Rng;
   private readonly visited: VisitedSet;
@@ -90,10 +93,12 @@ export class HnswGraph {
     this.stride0 = this.M0 + 1;
     this.mL = 1 / Math.log(p.M);
     this.rng = new Rng(p.seed);
-    this.vectors = new RowStore('f32', p.dim, p.initialCapacity);
+    // The float store also holds the level-0 lists, slot states and visited tags, so the
+    // layer-0 search runs as one wasm call (RowStore.searchLevel0).
+    this.vectors = new RowStore('f32', p.dim, p.initialCapacity, this.stride0);
     this.quant = p.quantization ? new Int8Quantizer(p.dim, p.quantization.scale, p.initialCapacity) : null;
     this.calibrationSize = p.quantization?.calibrationSize ?? 0;
-    this.visited = new VisitedSet(0);
+    this.visited = new VisitedSet(this.vectors);
     this.selIds = new Uint32Array(this.M0 + 1);
     this.ensureCapacity(p.initialCapacity);
   }
@@ -102,22 +107,25 @@ export class HnswGraph {
     return this.rng.state;
   }
 
+  /** Layer-0 lists, `[count, ids…]` per slot (a view: re-read after the store grows). */
+  get level0(): Uint32Array {
+    return this.vectors.links;
+  }
+
+  /** Slot states FREE/LIVE/DELETED (a view: re-read after the store grows). */
+  get state(): Uint8Array {
+    return this.vectors.state;
+  }
+
   ensureCapacity(n: number): void {
     if (n <= this.capacity) return;
     this.vectors.ensureCapacity(n);
     this.quant?.store.ensureCapacity(n);
     const cap = this.quant ? Math.min(this.vectors.capacity, this.quant.store.capacity) : this.vectors.capacity;
-    const level0 = new Uint32Array(cap * this.stride0);
-    level0.set(this.level0);
-    this.level0 = level0;
     const levels = new Uint8Array(cap);
     levels.set(this.levels);
     this.levels = levels;
-    const state = new Uint8Array(cap);
-    state.set(this.state);
-    this.state = state;
     this.upper.length = cap;
-    this.visited.ensureCapacity(cap);
     this.capacity = cap;
   }
 
@@ -156,8 +164,12 @@ export class HnswGraph {
       curDist = this.greedyDist;
     }
     for (let l = Math.min(level, this.maxLevel); l >= 0; l--) {
-      this.searchLayer(cur, curDist, this.efConstruction, l, null, store, 1);
-      const n = this.drainSorted();
+      let n: number;
+      if (l === 0 && this.wasmLevel0) n = this.searchLevel0(cur, curDist, this.efConstruction, null);
+      else {
+        this.searchLayer(cur, curDist, this.efConstruction, l, null, store, 1);
+        n = this.drainSorted();
+      }
       if (n === 0) continue;
       cur = this.tmpIds[0]!;
       curDist = this.tmpDists[0]!;
@@ -238,9 +250,9 @@ export class HnswGraph {
       cur = this.greedySlot;
       curDist = this.greedyDist;
     }
+    if (!quant && this.wasmLevel0) return this.copyTop(this.searchLevel0(cur, curDist, Math.max(ef, k), filter), k, outSlots, outDists);
     this.searchLayer(cur, curDist, Math.max(ef, k), 0, filter, store, scale);
     const n = this.drainSorted();
-    if (!quant) return this.copyTop(n, k, outSlots, outDists);
     // Re-rank every surviving candidate with exact float distances.
     return this.exact(q, k, this.tmpIds.slice(0, n), n, outSlots, outDists);
   }
@@ -280,14 +292,11 @@ export class HnswGraph {
     let upper = 0;
     for (let s = 0; s < this.slotsUsed; s++) upper += this.upper[s]?.byteLength ?? 0;
     return (
-      this.vectors.byteLength +
+      this.vectors.byteLength + // rows, level-0 lists, states, visited tags, search heaps
       (this.quant?.store.byteLength ?? 0) +
-      this.level0.byteLength +
       this.levels.byteLength +
-      this.state.byteLength +
       this.capacity * 8 + // the `upper` pointer array
       upper +
-      this.visited.byteLength +
       this.freeList.length * 8
     );
   }
@@ -370,6 +379,22 @@ export class HnswGraph {
   private list(slot: number, level: number): [Uint32Array, number] {
     if (level === 0) return [this.level0, slot * this.stride0];
     return [this.upper[slot]!, (level - 1) * (this.M + 1)];
+  }
+
+  /**
+   * searchLayer at layer 0 over float rows, as one wasm call (same visiting order and results
+   * as searchLayer; see search-kernel.ts). Results in tmpIds/tmpDists ascending; returns the count.
+   */
+  private searchLevel0(ep: number, epDist: number, ef: number, filter: Bitset | null): number {
+    if (this.tmpIds.length < ef) {
+      this.tmpIds = new Uint32Array(ef * 2);
+      this.tmpDists = new Float64Array(ef * 2);
+    }
+    const epSim = 1 - epDist;
+    let n: number;
+    do n = this.vectors.searchLevel0(ep, epSim, ef, filter?.words ?? null, this.visited.reset(), this.tmpIds, this.tmpDists);
+    while (n < 0);
+    return n;
   }
 
   /** Greedy descent on one layer (ef = 1); result in greedySlot/greedyDist. */

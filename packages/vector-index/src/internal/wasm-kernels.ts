@@ -7,59 +7,16 @@
  * Exports (all addresses are byte offsets into the imported memory `env.mem`):
  * - `dot(a, b, n16) -> f32`: sum of a[i]*b[i] over n16*16 float32 values (4 accumulators).
  * - `dotMany(q, base, stride, ids, count, out, n16)`: out[i] = dot(q, base + ids[i]*stride, n16),
- *   one call per neighbour list instead of one JS→wasm crossing per neighbour.
+ *   one call per neighbour list instead of one JS→wasm crossing per neighbour; touches the first
+ *   cache line of every listed row before computing, so their memory latencies overlap.
  * - `dotI8(a, b, n16) -> i32`: sum of a[i]*b[i] over n16*16 int8 values.
  * - `dotManyI8(...)`: like dotMany over int8 rows, writing float32 results.
+ * - `searchLevel0(...)`: the whole layer-0 HNSW search loop (search-kernel.ts).
  */
 
-const I32 = 0x7f;
-const F32 = 0x7d;
-const V128 = 0x7b;
+import { F32, I32, V128, addConst, countedLoop, funcBody, get, load32, name, op, section, set, simd, storeF32, tee, uleb, vec } from './wasm-asm';
+import { SEARCH_LEVEL0_TYPE, searchLevel0Body } from './search-kernel';
 
-const op = {
-  block: [0x02, 0x40],
-  loop: [0x03, 0x40],
-  br: 0x0c,
-  brIf: 0x0d,
-  end: 0x0b,
-  call: 0x10,
-  localGet: 0x20,
-  localSet: 0x21,
-  localTee: 0x22,
-  i32Load: 0x28,
-  f32Store: 0x38,
-  i32Const: 0x41,
-  i32Eqz: 0x45,
-  i32Add: 0x6a,
-  i32Sub: 0x6b,
-  i32Mul: 0x6c,
-  f32Add: 0x92,
-  f32ConvertI32S: 0xb2,
-} as const;
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    const done = (n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0);
-    out.push(done ? byte : byte | 0x80);
-    if (done) return out;
-  }
-}
-
-const simd = (code: number, ...imm: number[]): number[] => [0xfd, ...uleb(code), ...imm];
 const v128Load = (offset: number): number[] => simd(0x00, 4, ...uleb(offset));
 const f32x4Add = simd(0xe4);
 const f32x4Mul = simd(0xe6);
@@ -69,44 +26,6 @@ const i32x4Add = simd(0xae);
 const i32x4DotI16x8S = simd(0xba);
 const i16x8ExtendLowI8x16S = simd(0x87);
 const i16x8ExtendHighI8x16S = simd(0x88);
-
-const get = (i: number): number[] => [op.localGet, ...uleb(i)];
-const set = (i: number): number[] => [op.localSet, ...uleb(i)];
-const addConst = (local: number, delta: number): number[] => [...get(local), op.i32Const, ...sleb(delta), op.i32Add, ...set(local)];
-const decrement = (local: number): number[] => [...get(local), op.i32Const, ...sleb(1), op.i32Sub, ...set(local)];
-/** `block loop (br_if 1 if counter == 0) body... br 0 end end` */
-const countedLoop = (counter: number, body: number[]): number[] => [
-  ...op.block,
-  ...op.loop,
-  ...get(counter),
-  op.i32Eqz,
-  op.brIf,
-  1,
-  ...body,
-  ...decrement(counter),
-  op.br,
-  0,
-  op.end,
-  op.end,
-];
-
-function section(id: number, payload: number[]): number[] {
-  return [id, ...uleb(payload.length), ...payload];
-}
-
-function vec(items: number[][]): number[] {
-  return [...uleb(items.length), ...items.flat()];
-}
-
-function funcBody(locals: [count: number, type: number][], code: number[]): number[] {
-  const body = [...vec(locals.map(([c, t]) => [...uleb(c), t])), ...code, op.end];
-  return [...uleb(body.length), ...body];
-}
-
-function name(s: string): number[] {
-  const bytes = [...Buffer.from(s, 'utf8')];
-  return [...uleb(bytes.length), ...bytes];
-}
 
 // dot(a=0, b=1, n16=2) with four v128 accumulators (locals 3..6) to hide add latency.
 const dotF32 = funcBody(
@@ -124,8 +43,7 @@ const dotF32 = funcBody(
     ...get(6),
     ...f32x4Add,
     ...f32x4Add,
-    op.localTee,
-    3,
+    ...tee(3),
     ...f32x4Lane(0),
     ...get(3),
     ...f32x4Lane(1),
@@ -172,8 +90,7 @@ const dotI8 = funcBody(
     ...get(3),
     ...get(4),
     ...i32x4Add,
-    op.localTee,
-    3,
+    ...tee(3),
     ...i32x4Lane(0),
     ...get(3),
     ...i32x4Lane(1),
@@ -187,19 +104,28 @@ const dotI8 = funcBody(
   ],
 );
 
-// dotMany(q=0, base=1, stride=2, ids=3, count=4, out=5, n16=6) calling function `inner`.
+// dotMany(q=0, base=1, stride=2, ids=3, count=4, out=5, n16=6) -> i32, calling function `inner`;
+// locals: touched=7, ptr=8, left=9.
+// First pass: load the first word of every listed row. Their cache misses then overlap instead of
+// being taken one row at a time inside the dot loop, and the rest of each row follows through the
+// hardware prefetcher once the row is being read. This stands in for the prefetch instruction wasm
+// lacks (hnswlib calls _mm_prefetch on the next neighbour's row). The loaded words are xor-ed
+// and returned so the loads are not dead code; callers ignore the value.
 const dotMany = (inner: number, convert: boolean): number[] =>
   funcBody(
-    [],
+    [[3, I32]],
     [
+      ...get(3),
+      ...set(8),
+      ...get(4),
+      ...set(9),
+      ...countedLoop(9, [...get(7), ...get(1), ...get(8), ...load32(), ...get(2), op.i32Mul, op.i32Add, ...load32(), op.i32Xor, ...set(7), ...addConst(8, 4)]),
       ...countedLoop(4, [
         ...get(5),
         ...get(0),
         ...get(1),
         ...get(3),
-        op.i32Load,
-        2,
-        0,
+        ...load32(),
         ...get(2),
         op.i32Mul,
         op.i32Add,
@@ -207,30 +133,31 @@ const dotMany = (inner: number, convert: boolean): number[] =>
         op.call,
         ...uleb(inner),
         ...(convert ? [op.f32ConvertI32S] : []),
-        op.f32Store,
-        2,
-        0,
+        ...storeF32(),
         ...addConst(3, 4),
         ...addConst(5, 4),
       ]),
+      ...get(7),
     ],
   );
 
 function assemble(): Uint8Array {
   const types = vec([
     [0x60, ...vec([[I32], [I32], [I32]]), ...vec([[F32]])],
-    [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32], [I32]]), 0],
+    [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32], [I32]]), ...vec([[I32]])],
     [0x60, ...vec([[I32], [I32], [I32]]), ...vec([[I32]])],
+    SEARCH_LEVEL0_TYPE,
   ]);
   const imports = vec([[...name('env'), ...name('mem'), 0x02, 0x00, 0x01]]);
-  const funcs = vec([[0], [1], [2], [1]]);
+  const funcs = vec([[0], [1], [2], [1], [3]]);
   const exports = vec([
     [...name('dot'), 0x00, 0],
     [...name('dotMany'), 0x00, 1],
     [...name('dotI8'), 0x00, 2],
     [...name('dotManyI8'), 0x00, 3],
+    [...name('searchLevel0'), 0x00, 4],
   ]);
-  const code = vec([dotF32, dotMany(0, false), dotI8, dotMany(2, true)]);
+  const code = vec([dotF32, dotMany(0, false), dotI8, dotMany(2, true), searchLevel0Body(0)]);
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, types),
@@ -243,9 +170,12 @@ function assemble(): Uint8Array {
 
 export interface KernelExports {
   dot(a: number, b: number, n16: number): number;
-  dotMany(q: number, base: number, stride: number, ids: number, count: number, out: number, n16: number): void;
+  /** Returns the xor of the touched words (see above): meaningless, ignore it. */
+  dotMany(q: number, base: number, stride: number, ids: number, count: number, out: number, n16: number): number;
   dotI8(a: number, b: number, n16: number): number;
-  dotManyI8(q: number, base: number, stride: number, ids: number, count: number, out: number, n16: number): void;
+  dotManyI8(q: number, base: number, stride: number, ids: number, count: number, out: number, n16: number): number;
+  /** See search-kernel.ts. */
+  searchLevel0(q: number, ep: number, epSim: number, ef: number, filtered: number, epoch: number, ctx: number): number;
 }
 
 /** The slice of the WebAssembly JS API used here (the repo's TS lib has no DOM types). */
@@ -268,7 +198,7 @@ export function newMemory(initialPages: number, maximumPages: number): WasmMemor
 
 let compiled: WasmModule | undefined;
 
-/** Instantiates the kernels over `memory` (synchronously: the module is ~400 bytes). */
+/** Instantiates the kernels over `memory` (synchronously: the module is ~2 KB). */
 export function instantiateKernels(memory: WasmMemory): KernelExports {
   if (compiled === undefined) {
     const bytes = assemble();
