@@ -131,21 +131,21 @@ export interface TopicAdmin {
     topics: { topic: string; numPartitions: number; replicationFactor?: number; configEntries?: { name: string; value: string }[] }[];
     waitForLeaders?: boolean;
   }): Promise<boolean>;
-  createPartitions?(options: { topicPartitions: { topic: string; count: number }[] }): Promise<boolean>;
   fetchTopicMetadata?(options: { topics: string[] }): Promise<{ topics: { name: string; partitions: unknown[] }[] }>;
 }
 
 /**
- * Creates missing topics with their partition counts and cleanup policies. Existing topics
- * are left alone except that a topic with fewer partitions than specified is grown
- * (partitions can never shrink; growing moves keys, which the owners tolerate because every
- * consumer is idempotent and keyed state is rebuilt from compacted topics).
+ * Creates missing topics with their partition counts and cleanup policies. Existing topics are
+ * left alone, and a partition count that differs from the spec is reported, not changed:
+ * adding partitions moves keys to other partitions, which breaks per-key ordering and the
+ * vector-index's shard-per-partition layout, so it is an operator's decision (with a
+ * re-partitioning plan), never a side effect of starting a worker.
  */
 export async function ensureTopics(
   admin: TopicAdmin,
   specs: readonly TopicSpec[],
   options: { replicationFactor?: number } = {},
-): Promise<{ created: string[]; grown: string[] }> {
+): Promise<{ created: string[]; mismatched: { topic: string; partitions: number; expected: number }[] }> {
   const existing = new Set(await admin.listTopics());
   const missing = specs.filter((s) => !existing.has(s.name));
   const created: string[] = [];
@@ -161,18 +161,14 @@ export async function ensureTopics(
     });
     created.push(...missing.map((s) => s.name));
   }
-  const grown: string[] = [];
+  const mismatched: { topic: string; partitions: number; expected: number }[] = [];
   const present = specs.filter((s) => existing.has(s.name));
-  if (present.length > 0 && admin.fetchTopicMetadata && admin.createPartitions) {
+  if (present.length > 0 && admin.fetchTopicMetadata) {
     const meta = await admin.fetchTopicMetadata({ topics: present.map((s) => s.name) });
-    const toGrow = present.filter((s) => {
+    for (const s of present) {
       const t = meta.topics.find((m) => m.name === s.name);
-      return t !== undefined && t.partitions.length < s.partitions;
-    });
-    if (toGrow.length > 0) {
-      await admin.createPartitions({ topicPartitions: toGrow.map((s) => ({ topic: s.name, count: s.partitions })) });
-      grown.push(...toGrow.map((s) => s.name));
+      if (t !== undefined && t.partitions.length !== s.partitions) mismatched.push({ topic: s.name, partitions: t.partitions.length, expected: s.partitions });
     }
   }
-  return { created, grown };
+  return { created, mismatched };
 }

@@ -49,8 +49,10 @@ export function createWorkerKit(name: string, config: ParsedEnv<typeof commonEnv
       const admin = kafka.admin();
       await admin.connect();
       try {
-        const { created } = await ensureTopics(admin, topicSpecs({ prefix }), { replicationFactor: config.KAFKA_REPLICATION_FACTOR });
+        const { created, mismatched } = await ensureTopics(admin, topicSpecs({ prefix }), { replicationFactor: config.KAFKA_REPLICATION_FACTOR });
         if (created.length > 0) logger.info({ created }, 'created topics');
+        // Existing topics keep their partition count (changing it moves keys); say so, once.
+        if (mismatched.length > 0) logger.warn({ mismatched }, 'topics exist with a partition count other than the default; keeping them as they are');
       } catch (err) {
         // Another instance may have created them a moment earlier.
         if (!/already exists/i.test(String((err as Error).message))) throw err;
