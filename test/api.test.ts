@@ -1,15 +1,15 @@
 import { AffinityHttpClient, ApiError, KafkaEventPublisher, RecsSubscriber, type RecsChange } from '@affinity/client';
 import { RecommendationUpdate, ValidationError, encodeJson, newEventId, parseWith, recKey, topicName } from '@affinity/contracts';
 import { KeySpace, ServingStore, type Redis } from '@affinity/store';
-import type { Admin, Kafka, Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChildWorker, TopicCollector, createTopics, deleteKeysWithPrefix, deleteTopicsWithPrefix, kafkaClient, redisClient, spawnWorker, stack, uniquePrefix, waitFor } from './support/harness';
+import { type ChildWorker, type TestEnv, TopicCollector, openTestEnv, spawnWorker, stopWorkers, waitFor } from './support/harness';
 import { freePort } from './support/processes';
 
 const WRITE = 'write-key-0123456789abcdef';
 const READ = 'read-key-0123456789abcdef';
+let t: TestEnv;
 let kafka: Kafka;
-let admin: Admin;
 let redis: Redis;
 let producer: Producer;
 let prefix: string;
@@ -17,40 +17,21 @@ let api: ChildWorker;
 let base: string;
 
 beforeAll(async () => {
-  prefix = `${uniquePrefix('api')}.`;
-  kafka = kafkaClient();
-  admin = await createTopics(kafka, { prefix });
-  redis = redisClient();
-  producer = kafka.producer();
-  await producer.connect();
+  t = await openTestEnv('api');
+  ({ kafka, redis, producer, prefix } = t);
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   api = spawnWorker(
     'services/api/src/main.ts',
-    {
-      KAFKA_BROKERS: stack().brokers.join(','),
-      REDIS_URL: stack().redisUrl,
-      AFFINITY_TOPIC_PREFIX: prefix,
-      REDIS_PREFIX: `${prefix}affinity`,
-      HTTP_PORT: String(port),
-      API_WRITE_KEYS: WRITE,
-      API_READ_KEYS: READ,
-      API_RATE_LIMIT_PER_MINUTE: '40',
-      API_BODY_LIMIT_BYTES: '4096',
-    },
+    t.serviceEnv({ HTTP_PORT: String(port), API_WRITE_KEYS: WRITE, API_READ_KEYS: READ, API_RATE_LIMIT_PER_MINUTE: '40', API_BODY_LIMIT_BYTES: '4096' }),
     `${prefix}api`,
   );
   await waitFor(() => fetch(`${base}/readyz`).then((r) => r.status), (s) => s === 200, 120_000, 'api ready');
 });
 
 afterAll(async () => {
-  if (api && api.proc.exitCode === null) api.proc.kill('SIGTERM');
-  expect(await api?.exited).toBe(0);
-  await producer?.disconnect();
-  await deleteTopicsWithPrefix(admin, prefix);
-  await admin?.disconnect();
-  await deleteKeysWithPrefix(redis, prefix);
-  redis?.disconnect();
+  expect(await stopWorkers(api)).toEqual([0]);
+  await t?.close();
 });
 
 const call = (path: string, init: RequestInit & { key?: string } = {}) =>

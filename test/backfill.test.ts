@@ -1,15 +1,11 @@
 import { EnrichedProduct, encodeJson, parseWith, topicName } from '@affinity/contracts';
 import { uciProducts } from '@affinity/sample-data';
-import { QUEUE, createQueue, type Redis } from '@affinity/store';
-import type { Admin, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { QUEUE, createQueue } from '@affinity/store';
+import type { KafkaMessage } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChildWorker, TopicCollector, createTopics, deleteKeysWithPrefix, deleteTopicsWithPrefix, kafkaClient, redisClient, spawnWorker, stack, uniquePrefix, waitFor } from './support/harness';
+import { type ChildWorker, type TestEnv, TopicCollector, openTestEnv, spawnWorker, stack, stopWorkers, waitFor } from './support/harness';
 
-let kafka: Kafka;
-let admin: Admin;
-let redis: Redis;
-let producer: Producer;
-let prefix: string;
+let t: TestEnv;
 let enricher: ChildWorker;
 let jobs: ChildWorker;
 let enriched: TopicCollector;
@@ -18,37 +14,27 @@ const products = uciProducts().slice(0, 45);
 const parse = (m: KafkaMessage) => parseWith(EnrichedProduct, JSON.parse(m.value!.toString()));
 
 beforeAll(async () => {
-  prefix = `${uniquePrefix('backfill')}.`;
-  kafka = kafkaClient();
-  admin = await createTopics(kafka, { prefix });
-  redis = redisClient();
-  producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  enriched = await new TopicCollector(kafka, topicName('enriched', { prefix })).start();
-  const env = { KAFKA_BROKERS: stack().brokers.join(','), REDIS_URL: stack().redisUrl, AFFINITY_TOPIC_PREFIX: prefix, REDIS_PREFIX: `${prefix}affinity`, HTTP_PORT: '0', EMBEDDING_THREADS: '1' };
-  enricher = spawnWorker('services/enricher/src/main.ts', env, `${prefix}enricher`);
-  jobs = spawnWorker('services/jobs/src/main.ts', env, `${prefix}jobs`);
+  t = await openTestEnv('backfill');
+  enriched = await new TopicCollector(t.kafka, topicName('enriched', { prefix: t.prefix })).start();
+  const env = t.serviceEnv({ EMBEDDING_THREADS: '1' });
+  enricher = spawnWorker('services/enricher/src/main.ts', env, `${t.prefix}enricher`);
+  jobs = spawnWorker('services/jobs/src/main.ts', env, `${t.prefix}jobs`);
 });
 
 afterAll(async () => {
-  for (const w of [enricher, jobs]) if (w && w.proc.exitCode === null) w.proc.kill('SIGTERM');
-  await Promise.all([enricher?.exited, jobs?.exited]);
+  await stopWorkers(enricher, jobs);
   await enriched?.stop();
-  await producer?.disconnect();
-  await deleteTopicsWithPrefix(admin, prefix);
-  await admin?.disconnect();
-  await deleteKeysWithPrefix(redis, prefix);
-  redis?.disconnect();
+  await t?.close();
 });
 
 describe('model upgrade backfill (BullMQ) against real Kafka, Redis and both models', () => {
   it('re-embeds the current catalog under the new model while the live stream goes on, never resurrecting deletes', async () => {
-    const topic = topicName('catalog', { prefix });
+    const topic = topicName('catalog', { prefix: t.prefix });
     const initial = products.slice(0, 40);
-    await producer.send({ topic, acks: -1, messages: initial.map((p) => ({ key: p.productId, value: encodeJson(p) })) });
+    await t.producer.send({ topic, acks: -1, messages: initial.map((p) => ({ key: p.productId, value: encodeJson(p) })) });
     // Live changes before the upgrade: a delete and a title edit.
     const [gone, edited] = [initial[0]!, initial[1]!];
-    await producer.send({
+    await t.producer.send({
       topic,
       acks: -1,
       messages: [
@@ -66,11 +52,11 @@ describe('model upgrade backfill (BullMQ) against real Kafka, Redis and both mod
       'live enrichment of the catalog',
     );
 
-    const queue = createQueue(QUEUE.embeddingBackfill, stack().redisUrl, { prefix: `${prefix}affinity:bull` });
-    const job = await queue.add('backfill', { modelId: 'all-minilm-l6-v2-fp32' }, { jobId: `${prefix}backfill` });
+    const queue = createQueue(QUEUE.embeddingBackfill, stack().redisUrl, { prefix: `${t.prefix}affinity:bull` });
+    const job = await queue.add('backfill', { modelId: 'all-minilm-l6-v2-fp32' }, { jobId: `${t.prefix}backfill` });
     // The live stream does not wait for the backfill.
     const late = products.slice(40);
-    await producer.send({ topic, acks: -1, messages: late.map((p) => ({ key: p.productId, value: encodeJson(p) })) });
+    await t.producer.send({ topic, acks: -1, messages: late.map((p) => ({ key: p.productId, value: encodeJson(p) })) });
     await waitFor(() => queue.getJobState(job.id!), (s) => s === 'completed' || s === 'failed', 240_000, 'backfill job finished');
     const done = await queue.getJob(job.id!);
     expect(await done!.getState()).toBe('completed');

@@ -8,13 +8,13 @@ import { join, resolve } from 'node:path';
 import { DlqRecord, RecommendationUpdate, encodeJson, newEventId, parseWith, topicName, type InteractionInput, type ProductUpsertInput } from '@affinity/contracts';
 import { uciProducts, uciPurchases } from '@affinity/sample-data';
 import type { Redis } from '@affinity/store';
-import type { Admin, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, TopicCollector, createTopics, deleteKeysWithPrefix, deleteTopicsWithPrefix, kafkaClient, redisClient, stack, uniquePrefix, waitFor } from './support/harness';
+import { ROOT, type TestEnv, TopicCollector, openTestEnv, stack, waitFor } from './support/harness';
 import { Pipeline } from './support/pipeline';
 
+let t: TestEnv;
 let kafka: Kafka;
-let admin: Admin;
 let redis: Redis;
 let producer: Producer;
 let prefix: string;
@@ -71,12 +71,8 @@ function percentile(xs: number[], p: number): number {
 }
 
 beforeAll(async () => {
-  prefix = `${uniquePrefix('e2e')}.`;
-  kafka = kafkaClient();
-  admin = await createTopics(kafka, { prefix });
-  redis = redisClient();
-  producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
+  t = await openTestEnv('e2e');
+  ({ kafka, redis, producer, prefix } = t);
   indexDir = mkdtempSync(join(tmpdir(), 'affinity-e2e-index-'));
   recs = await new TopicCollector(kafka, topicName('recs', { prefix })).start();
   pipeline = new Pipeline({
@@ -102,11 +98,7 @@ afterAll(async () => {
   // Every service drains and exits cleanly on SIGTERM.
   expect(Object.values(codes ?? {}).every((c) => c === 0)).toBe(true);
   await recs?.stop();
-  await producer?.disconnect();
-  await deleteTopicsWithPrefix(admin, prefix);
-  await admin?.disconnect();
-  await deleteKeysWithPrefix(redis, prefix);
-  redis?.disconnect();
+  await t?.close();
   rmSync(indexDir, { recursive: true, force: true });
 }, 120_000);
 

@@ -4,10 +4,11 @@ import { digineticaInteractions } from '@affinity/sample-data';
 import type { Redis } from '@affinity/store';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChildWorker, TopicCollector, committedTotal, createTopics, deleteKeysWithPrefix, deleteTopicsWithPrefix, kafkaClient, redisClient, spawnWorker, stack, uniquePrefix, waitFor } from './support/harness';
+import { type ChildWorker, type TestEnv, TopicCollector, committedTotal, openTestEnv, spawnWorker, stopWorkers, waitFor } from './support/harness';
 import { freePort } from './support/processes';
 
 const HALF_LIFE = 14 * 24 * 3600 * 1000;
+let t: TestEnv;
 let kafka: Kafka;
 let admin: Admin;
 let redis: Redis;
@@ -15,38 +16,26 @@ let producer: Producer;
 let prefix: string;
 
 beforeAll(async () => {
-  prefix = `${uniquePrefix('graph')}.`;
-  kafka = kafkaClient();
-  admin = await createTopics(kafka, { prefix, partitions: { interactions: 4 } });
-  redis = redisClient();
-  producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
+  t = await openTestEnv('graph', { partitions: { interactions: 4 } });
+  ({ kafka, admin, redis, producer, prefix } = t);
 });
 
 afterAll(async () => {
-  await producer?.disconnect();
-  await deleteTopicsWithPrefix(admin, prefix);
-  await admin?.disconnect();
-  await deleteKeysWithPrefix(redis, prefix);
-  redis?.disconnect();
+  await t?.close();
 });
 
 async function startGraph(label: string): Promise<{ worker: ChildWorker; port: number }> {
   const port = await freePort();
   const worker = spawnWorker(
     'services/graph/src/main.ts',
-    {
-      KAFKA_BROKERS: stack().brokers.join(','),
-      REDIS_URL: stack().redisUrl,
-      AFFINITY_TOPIC_PREFIX: prefix,
-      REDIS_PREFIX: `${prefix}affinity`,
+    t.serviceEnv({
       HTTP_PORT: String(port),
       INSTANCE_ID: label,
       GRAPH_SNAPSHOT_INTERVAL_MS: '1000',
       GRAPH_LEASE_TTL_MS: '5000',
       GRAPH_HALF_LIFE_MS: String(HALF_LIFE),
       CONSUMER_SESSION_TIMEOUT_MS: '6000',
-    },
+    }),
     `${prefix}${label}`,
   );
   return { worker, port };
@@ -96,8 +85,7 @@ describe('graph worker durability against real Kafka and Redis', () => {
       expect(new Set(published.map((p) => p.nodeKind))).toEqual(new Set(['user', 'item']));
       expect(published.every((p) => p.embedding.dim === 128)).toBe(true);
     } finally {
-      if (worker.proc.exitCode === null) worker.proc.kill('SIGTERM');
-      await worker.exited;
+      await stopWorkers(worker);
       await behaviour.stop();
     }
   });

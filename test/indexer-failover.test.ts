@@ -4,66 +4,41 @@ import { join } from 'node:path';
 import { encodeJson, topicName } from '@affinity/contracts';
 import { IndexRouter } from '@affinity/index-router';
 import { ShardRegistry, type Redis } from '@affinity/store';
-import type { Admin, Kafka, Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enrichedProduct, seeded, unitVector } from './support/fixtures';
-import {
-  type ChildWorker,
-  createTopics,
-  deleteKeysWithPrefix,
-  deleteTopicsWithPrefix,
-  kafkaClient,
-  redisClient,
-  spawnWorker,
-  stack,
-  uniquePrefix,
-  waitFor,
-} from './support/harness';
+import { type ChildWorker, type TestEnv, openTestEnv, spawnWorker, stopWorkers, waitFor } from './support/harness';
 
 const PARTITIONS = 4;
 const DIM = 64;
-let kafka: Kafka;
-let admin: Admin;
+let t: TestEnv;
 let redis: Redis;
 let producer: Producer;
 let prefix: string;
 let dir: string;
 
 beforeAll(async () => {
-  prefix = `${uniquePrefix('indexer')}.`;
-  kafka = kafkaClient();
-  admin = await createTopics(kafka, { prefix, partitions: { enriched: PARTITIONS } });
-  redis = redisClient();
-  producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
+  t = await openTestEnv('indexer', { partitions: { enriched: PARTITIONS } });
+  ({ redis, producer, prefix } = t);
   dir = mkdtempSync(join(tmpdir(), 'affinity-index-'));
 });
 
 afterAll(async () => {
-  await producer?.disconnect();
-  await deleteTopicsWithPrefix(admin, prefix);
-  await admin?.disconnect();
-  await deleteKeysWithPrefix(redis, prefix);
-  redis?.disconnect();
+  await t?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
 function startIndexer(instance: string): ChildWorker {
   return spawnWorker(
     'services/indexer/src/main.ts',
-    {
-      KAFKA_BROKERS: stack().brokers.join(','),
-      REDIS_URL: stack().redisUrl,
-      AFFINITY_TOPIC_PREFIX: prefix,
+    t.serviceEnv({
       INSTANCE_ID: instance,
-      HTTP_PORT: '0',
       INDEX_DIR: dir,
       INDEX_REGISTRY_NAMESPACE: `${prefix}index`,
       INDEX_REGISTRY_TTL_MS: '3000',
       INDEX_SNAPSHOT_INTERVAL_MS: '1000',
       CONSUMER_SESSION_TIMEOUT_MS: '6000',
-      LOG_LEVEL: 'info',
-    },
+    }),
     `${prefix}indexer-${instance}`,
   );
 }
@@ -159,8 +134,7 @@ describe('indexer failover against real Kafka and Redis', () => {
         expect(r.hits.map((h) => h.id)).not.toContain(id);
       }
     } finally {
-      for (const w of [a, b]) if (w.proc.exitCode === null && w.proc.signalCode === null) w.proc.kill('SIGTERM');
-      await Promise.all([a.exited, b.exited]);
+      await stopWorkers(a, b);
     }
   });
 });

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { ensureTopics, topicSpecs, type TopicOptions } from '@affinity/contracts';
 import { createRedis, type Redis } from '@affinity/store';
-import { Kafka, logLevel, type Admin, type KafkaMessage } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type KafkaMessage, type Producer } from 'kafkajs';
 import { inject } from 'vitest';
 import { type ChildWorker, ROOT, spawnTs } from './processes';
 import type { StackInfo } from './stack-info';
@@ -53,6 +53,60 @@ export async function deleteKeysWithPrefix(redis: Redis, prefix: string): Promis
     cursor = next;
     if (keys.length > 0) await redis.del(...keys);
   } while (cursor !== '0');
+}
+
+/** What most integration suites need: a unique prefix, its topics, clients, and one cleanup. */
+export interface TestEnv {
+  prefix: string;
+  kafka: Kafka;
+  admin: Admin;
+  redis: Redis;
+  producer: Producer;
+  /** Environment for a service process under this prefix (HTTP_PORT=0 unless given). */
+  serviceEnv(extra?: Record<string, string>): Record<string, string>;
+  close(): Promise<void>;
+}
+
+export async function openTestEnv(label: string, topics: Omit<TopicOptions, 'prefix'> = {}): Promise<TestEnv> {
+  const prefix = `${uniquePrefix(label)}.`;
+  const kafka = kafkaClient();
+  const admin = await createTopics(kafka, { ...topics, prefix });
+  const redis = redisClient();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  return {
+    prefix,
+    kafka,
+    admin,
+    redis,
+    producer,
+    serviceEnv: (extra = {}) => ({
+      KAFKA_BROKERS: stack().brokers.join(','),
+      REDIS_URL: stack().redisUrl,
+      AFFINITY_TOPIC_PREFIX: prefix,
+      REDIS_PREFIX: `${prefix}affinity`,
+      HTTP_PORT: '0',
+      ...extra,
+    }),
+    close: async () => {
+      await producer.disconnect();
+      await deleteTopicsWithPrefix(admin, prefix);
+      await admin.disconnect();
+      await deleteKeysWithPrefix(redis, prefix);
+      redis.disconnect();
+    },
+  };
+}
+
+/** SIGTERM (if still running) and wait. */
+export async function stopWorkers(...workers: (ChildWorker | undefined)[]): Promise<(number | null)[]> {
+  return Promise.all(
+    workers.map(async (w) => {
+      if (!w) return null;
+      if (w.proc.exitCode === null && w.proc.signalCode === null) w.proc.kill('SIGTERM');
+      return w.exited;
+    }),
+  );
 }
 
 /** Polls `probe` until it returns a value that `done` accepts, or throws after `timeoutMs` with the last value. */
