@@ -118,6 +118,47 @@ describe('batch consumer failure handling', () => {
     expect(seen.every((s) => s.at >= hookDoneAt)).toBe(true);
   });
 
+  it('an evicted member rejoins at once and its uncommitted batch is redone, never skipped', async () => {
+    const topic = topicName('interactions', { prefix });
+    const groupId = `${prefix}evicted`;
+    const producer = new EventProducer({ kafka });
+    // 100 events from the tests above; the handler of the batch holding offset 50 blocks the
+    // whole thread (no heartbeats, like a CPU-bound handler on a starved machine) past the
+    // 6 s session timeout, once, so the coordinator evicts the member.
+    const handledAt = new Map<number, number>();
+    let blocked = false;
+    const consumer = new BatchConsumer({
+      kafka,
+      groupId,
+      inputs: { interactions: { topic, decode: decodeInteraction } },
+      producer,
+      logger,
+      maxBatchSize: 10,
+      sessionTimeoutMs: 6000,
+      heartbeatIntervalMs: 500,
+      handler: async ({ events: batch }) => {
+        if (!blocked && batch.some((e) => e.offset === '50')) {
+          blocked = true;
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 9000);
+        }
+        for (const e of batch) handledAt.set(Number(e.offset), (handledAt.get(Number(e.offset)) ?? 0) + 1);
+      },
+    });
+    await consumer.start();
+    try {
+      await waitFor(() => committedTotal(admin, groupId, topic), (n) => n === 100, 90_000, 'all 100 committed after the eviction');
+    } finally {
+      await consumer.close();
+      await producer.close();
+    }
+    expect(blocked).toBe(true);
+    // Nothing skipped: every offset handled; the batch whose commit the eviction refused was redone.
+    expect([...handledAt.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(handledAt.get(50)).toBeGreaterThanOrEqual(2);
+    const lost = await consumer.metrics.membershipLost.get();
+    expect(lost.values.find((v) => v.labels.group === groupId)?.value ?? 0).toBeGreaterThanOrEqual(1);
+  });
+
   it('close() is idempotent and safe before start', async () => {
     const producer = new EventProducer({ kafka });
     const consumer = new BatchConsumer({

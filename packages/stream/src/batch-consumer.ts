@@ -115,6 +115,21 @@ interface PartitionRun {
   payload: EachBatchPayload;
   signal: AbortSignal;
   aborted(): boolean;
+  /** Heartbeat that records a lost group membership (and abandons the run) instead of throwing. */
+  beat(): Promise<void>;
+  /** The membership error seen during this run, rethrown to kafkajs so it rejoins at once. */
+  lost: Error | undefined;
+}
+
+const MEMBERSHIP_ERRORS = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP', 'FENCED_INSTANCE_ID']);
+
+/**
+ * The group no longer counts us as the owner of this batch's partition (evicted after a
+ * missed session, or a rebalance is under way). Retrying the commit cannot help; kafkajs
+ * rejoins only when such an error reaches its runner, so it must be rethrown, not swallowed.
+ */
+export function isMembershipError(err: unknown): err is Error {
+  return err instanceof Error && MEMBERSHIP_ERRORS.has((err as { type?: unknown }).type as string);
 }
 
 /**
@@ -266,6 +281,17 @@ export class BatchConsumer<I extends Inputs> {
       payload,
       signal: partitionAbort.signal,
       aborted: () => !payload.isRunning() || payload.isStale() || partitionAbort.signal.aborted,
+      lost: undefined,
+      beat: async () => {
+        try {
+          await payload.heartbeat();
+        } catch (err) {
+          if (isMembershipError(err)) {
+            run.lost ??= err;
+            partitionAbort.abort();
+          }
+        }
+      },
     };
     const labels = { group: this.opts.groupId, topic: batch.topic };
     const maxBatch = this.opts.maxBatchSize ?? 500;
@@ -273,11 +299,11 @@ export class BatchConsumer<I extends Inputs> {
       for (let i = 0; i < batch.messages.length; i += maxBatch) {
         // Check before starting a chunk, never between handling a chunk and committing it:
         // close() must commit what was processed.
-        if (run.aborted()) return;
+        if (run.aborted()) break;
         const started = performance.now();
         const chunk = batch.messages.slice(i, i + maxBatch);
         const done = await this.processChunk(input.name, batch.topic, batch.partition, chunk, run);
-        if (!done) return;
+        if (!done) break;
         const last = chunk[chunk.length - 1]!;
         const next = (BigInt(last.offset) + 1n).toString();
         payload.resolveOffset(last.offset);
@@ -285,11 +311,17 @@ export class BatchConsumer<I extends Inputs> {
         this.metrics.batchDuration.observe(labels, (performance.now() - started) / 1000);
         this.metrics.batchSize.observe(labels, chunk.length);
         this.metrics.lag.set({ ...labels, partition: String(batch.partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(next))));
-        if (!committed) return;
-        await payload.heartbeat().catch(() => partitionAbort.abort());
+        if (!committed) break;
+        await run.beat();
       }
     } finally {
       this.stopController.signal.removeEventListener('abort', onStop);
+    }
+    if (run.lost !== undefined && this._state !== 'draining') {
+      // Whatever was not committed is redone by the partition's next owner (handlers are idempotent).
+      this.log.warn({ topic: batch.topic, partition: batch.partition, err: run.lost }, 'group membership lost; rejoining');
+      this.metrics.membershipLost.inc({ group: this.opts.groupId });
+      throw run.lost;
     }
   }
 
@@ -351,7 +383,7 @@ export class BatchConsumer<I extends Inputs> {
       if (run.aborted()) return { kind: 'aborted' };
       attempts++;
       // A slow handler must not cost the group membership: heartbeat in the background.
-      const beat = setInterval(() => void run.payload.heartbeat().catch(() => undefined), this.heartbeatMs);
+      const beat = setInterval(() => void run.beat(), this.heartbeatMs);
       try {
         await this.opts.handler({ input: inputName, topic, partition, events, lastOffset } as ConsumedBatch<I>, ctx);
         return { kind: 'ok' };
@@ -405,6 +437,10 @@ export class BatchConsumer<I extends Inputs> {
         // A rebalance or a broker outage. The effect is durable and idempotent: if we cannot
         // commit, the next owner redoes the work harmlessly.
         this.log.warn({ err, topic, partition, offset, attempt }, 'offset commit failed');
+        if (isMembershipError(err)) {
+          run.lost ??= err;
+          return false;
+        }
         if (attempt >= 5 || run.aborted()) return false;
         await this.pause(backoffDelay(attempt, this.retry), run);
       }
@@ -418,7 +454,7 @@ export class BatchConsumer<I extends Inputs> {
       const left = until - Date.now();
       if (left <= 0) return;
       await sleep(Math.min(left, 1000), run.signal);
-      await run.payload.heartbeat().catch(() => undefined);
+      await run.beat();
     }
   }
 }

@@ -15,6 +15,7 @@ export class StreamMetrics {
   readonly batchDuration: Histogram<'group' | 'topic'>;
   readonly batchSize: Histogram<'group' | 'topic'>;
   readonly lag: Gauge<'group' | 'topic' | 'partition'>;
+  readonly membershipLost: Counter<'group'>;
   readonly eventLatency: Histogram<'stage'>;
   readonly produced: Counter<'topic'>;
 
@@ -35,6 +36,12 @@ export class StreamMetrics {
     });
     this.batchSize = new Histogram({ name: 'affinity_consumer_batch_size', help: 'Messages per handled batch', labelNames: ['group', 'topic'], buckets: [1, 5, 10, 50, 100, 250, 500, 1000, 5000], registers });
     this.lag = new Gauge({ name: 'affinity_consumer_lag', help: 'High watermark minus next offset to process', labelNames: ['group', 'topic', 'partition'], registers });
+    this.membershipLost = new Counter({
+      name: 'affinity_consumer_membership_lost_total',
+      help: 'Batches abandoned because the group evicted this member or rebalanced under it (the consumer rejoins)',
+      labelNames: ['group'],
+      registers,
+    });
     this.eventLatency = new Histogram({
       name: 'affinity_event_latency_seconds',
       help: 'Event timestamp to output, per pipeline stage',
