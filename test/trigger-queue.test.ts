@@ -37,6 +37,22 @@ describe('recommender trigger queue on real Redis', () => {
     expect(await q.size('high')).toBe(0);
   });
 
+  it('a failed recompute comes back after the retry delay with its causes, not after the lease', async () => {
+    const q = new TriggerQueue(redis, { keys: new KeySpace(`${prefix}:retry`), leaseMs: 30_000 });
+    const t0 = 2_000_000;
+    await q.add([{ listId: 'personalized:u9', eventId: 'e9', ts: 7 }], t0);
+    const [claimed] = await q.claim(10, t0);
+    expect(claimed?.listId).toBe('personalized:u9');
+    await q.retryAt(claimed!, t0 + 500);
+    expect(await q.claim(10, t0 + 400)).toEqual([]);
+    const retried = await q.claim(10, t0 + 500);
+    expect(retried.map((c) => [c.listId, c.causes, c.causeTs])).toEqual([['personalized:u9', ['e9'], 7]]);
+    // A retry for a lease that is no longer current (re-triggered meanwhile) changes nothing.
+    await q.add([{ listId: 'personalized:u9', eventId: 'e10', ts: 8 }], t0 + 600);
+    await q.retryAt(retried[0]!, t0 + 100_000);
+    expect((await q.claim(10, t0 + 600)).map((c) => c.causes)).toEqual([['e9', 'e10']]);
+  });
+
   it('serves high priority first; low priority waits (and merges) under load', async () => {
     const q = new TriggerQueue(redis, { keys: new KeySpace(`${prefix}:c`) });
     await q.add([{ listId: 'similar:bg1', eventId: 'b1', ts: 1 }, { listId: 'similar:bg2', eventId: 'b2', ts: 1 }], 0, 'low');

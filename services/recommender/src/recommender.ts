@@ -46,6 +46,8 @@ interface Trigger {
 }
 
 const MAX_CAUSES = 100;
+/** A failed recompute (a transient Redis or Kafka error) is retried this much later, not after the whole lease. */
+const RETRY_FAILED_MS = 500;
 /** Pseudo-kind: after `similar:X` of a new product exists, refresh its neighbours' lists too. */
 const FANOUT = 'fanout';
 
@@ -182,8 +184,9 @@ export class Recommender {
               await this.process(t);
               await this.o.queue.complete(t);
             } catch (err) {
-              // The lease expires and another pass retries it.
-              this.o.logger.warn({ err, list: t.listId }, 'recompute failed');
+              // Retried soon (if this instance dies instead, the lease expires and another one does).
+              this.o.logger.warn({ err, list: t.listId }, 'recompute failed; retrying shortly');
+              await this.o.queue.retryAt(t, Date.now() + RETRY_FAILED_MS).catch(() => undefined);
             }
           }
         }),

@@ -64,6 +64,17 @@ redis.call('LTRIM', KEYS[2], tonumber(ARGV[3]), -1)
 return 0
 `);
 
+// Failed: bring a leased trigger back after a short delay instead of at lease expiry, unless it
+// was re-triggered meanwhile (then it is due soon anyway). KEYS: pending. ARGV: id, lease, due.
+const RETRY = new LuaScript(`
+local cur = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if cur and string.format('%.3f', tonumber(cur)) == ARGV[2] then
+  redis.call('ZADD', KEYS[1], tonumber(ARGV[3]), ARGV[1])
+  return 1
+end
+return 0
+`);
+
 export interface TriggerQueueOptions {
   keys: KeySpace;
   /** How long a claimed trigger stays invisible before another instance may take it. @defaultValue 30000 */
@@ -135,6 +146,15 @@ export class TriggerQueue {
   async complete(t: ClaimedTrigger): Promise<boolean> {
     const r = (await COMPLETE.run(this.redis, [this.pendingKey(t.priority), this.causesKey(t.listId)], [t.listId, t.lease, String(t.causes.length)])) as number;
     return r === 1;
+  }
+
+  /**
+   * Gives a claimed trigger back to be retried at `due` (a failed recompute: Redis or Kafka
+   * hiccup). Its causes stay, so the retry still reports them. Without this the list would wait
+   * out the whole lease — seconds of staleness for one transient error.
+   */
+  async retryAt(t: ClaimedTrigger, due: number): Promise<void> {
+    await RETRY.run(this.redis, [this.pendingKey(t.priority)], [t.listId, t.lease, String(due)]);
   }
 
   /** Lists waiting (due or leased). */
