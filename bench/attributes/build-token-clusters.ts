@@ -70,7 +70,10 @@ function kmeans(m: Float32Array, n: number, k: number, seed: number): Float32Arr
   for (let it = 0; it < ITERATIONS; it++) {
     for (let i = 0; i < n; i++) assign[i] = nearest(m, i, c, k);
     c.fill(0);
-    for (let i = 0; i < n; i++) for (let d = 0; d < DIM; d++) c[(assign[i] as number) * DIM + d] += m[i * DIM + d] as number;
+    for (let i = 0; i < n; i++) for (let d = 0; d < DIM; d++) {
+      const at = (assign[i] as number) * DIM + d;
+      c[at] = (c[at] as number) + (m[i * DIM + d] as number);
+    }
     for (let j = 0; j < k; j++) {
       let norm = 0;
       for (let d = 0; d < DIM; d++) norm += (c[j * DIM + d] as number) ** 2;
