@@ -9,24 +9,33 @@ interface Manifest {
   fastrpChunks: number;
   createdAt: number;
   nodes: number;
+  /** The instance that wrote it. */
+  instance: string;
 }
 
-// Publishes a manifest only while we still hold the lease (fencing a paused old leader),
-// then removes the previous generation. KEYS: manifest, lease. ARGV: manifest JSON, instance,
-// old-generation key pattern prefix.
+// Publishes a manifest only while we still hold the lease (fencing a paused old leader) and
+// only if it is newer than the current one of the same instance (a slow save must never
+// replace a newer snapshot),
+// then removes the generation that lost. KEYS: manifest, lease. ARGV: manifest JSON,
+// instance, chunk key prefix, new generation.
 const COMMIT = new LuaScript(`
-if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end
-local old = redis.call('GET', KEYS[1])
-redis.call('SET', KEYS[1], ARGV[1])
-if old then
-  local ok, m = pcall(cjson.decode, old)
-  if ok then
-    for i = 0, m.graphChunks - 1 do redis.call('DEL', ARGV[3] .. m.gen .. ':g:' .. i) end
-    for i = 0, m.fastrpChunks - 1 do redis.call('DEL', ARGV[3] .. m.gen .. ':f:' .. i) end
-  end
+local function drop(m)
+  for i = 0, m.graphChunks - 1 do redis.call('DEL', ARGV[3] .. m.gen .. ':g:' .. i) end
+  for i = 0, m.fastrpChunks - 1 do redis.call('DEL', ARGV[3] .. m.gen .. ':f:' .. i) end
 end
+local new = cjson.decode(ARGV[1])
+if redis.call('GET', KEYS[2]) ~= ARGV[2] then drop(new) return 0 end
+local old = redis.call('GET', KEYS[1])
+local ok, m = false, nil
+if old then ok, m = pcall(cjson.decode, old) end
+-- Generations are compared only within one instance: clocks of different hosts may disagree.
+if ok and m.instance == ARGV[2] and tonumber(m.gen) >= tonumber(ARGV[4]) then drop(new) return -1 end
+redis.call('SET', KEYS[1], ARGV[1])
+if ok then drop(m) end
 return 1
 `);
+
+export type SaveOutcome = 'saved' | 'lease-lost' | 'superseded';
 
 /**
  * The graph worker's durable state in Redis: the behaviour graph and FastRP state as chunked
@@ -42,21 +51,30 @@ export class GraphSnapshots {
     private readonly instance: string,
   ) {}
 
+  private lastGen = 0;
+
   private chunkKey(gen: string, part: 'g' | 'f', i: number): string {
     return this.keys.key('graph', 'snap', gen, part, i);
   }
 
-  async save(graph: BehaviourGraph, fastrp: IncrementalFastRP, offsets: ReadonlyMap<number, string>): Promise<boolean> {
-    const gen = String(Date.now());
+  /**
+   * Saves the graph, the FastRP state and the offsets they reflect. All three are captured
+   * in one synchronous step, before any await: the handler keeps applying events while the
+   * chunks are written, and offsets read later would claim events the saved graph lacks
+   * (a restore would then skip them).
+   */
+  async save(graph: BehaviourGraph, fastrp: IncrementalFastRP, offsets: ReadonlyMap<number, string>): Promise<SaveOutcome> {
+    const gen = String(Math.max(Date.now(), this.lastGen + 1));
+    this.lastGen = Number(gen);
     const g = graph.snapshotChunks();
     const f = splitChunks(fastrp.snapshot(), 8 * 1024 * 1024);
+    const manifest: Manifest = { gen, offsets: Object.fromEntries(offsets), graphChunks: g.length, fastrpChunks: f.length, createdAt: Date.now(), nodes: graph.nodeCount, instance: this.instance };
     const p = this.redis.pipeline();
     g.forEach((c, i) => p.set(this.chunkKey(gen, 'g', i), c));
     f.forEach((c, i) => p.set(this.chunkKey(gen, 'f', i), c));
     await p.exec();
-    const manifest: Manifest = { gen, offsets: Object.fromEntries(offsets), graphChunks: g.length, fastrpChunks: f.length, createdAt: Date.now(), nodes: graph.nodeCount };
-    const ok = (await COMMIT.run(this.redis, [this.keys.key('graph', 'manifest'), this.leaseKey], [JSON.stringify(manifest), this.instance, this.keys.key('graph', 'snap', '')])) as number;
-    return ok === 1;
+    const r = (await COMMIT.run(this.redis, [this.keys.key('graph', 'manifest'), this.leaseKey], [JSON.stringify(manifest), this.instance, this.keys.key('graph', 'snap', ''), gen])) as number;
+    return r === 1 ? 'saved' : r === 0 ? 'lease-lost' : 'superseded';
   }
 
   /** The newest snapshot, or undefined when there is none (then the whole topic is replayed). */

@@ -93,10 +93,22 @@ async function handle(partition: number, events: readonly ConsumedEvent<Interact
   }
 }
 
+let saving: Promise<void> | undefined;
+
+/** One snapshot at a time: a timer tick while a save is still writing waits for it instead of racing it. */
 async function snapshot(): Promise<void> {
+  while (saving) await saving;
   if (!leading || !graph || !fastrp) return;
-  if (await snapshots.save(graph, fastrp, offsets)) logger.info({ nodes: graph.nodeCount, offsets: Object.fromEntries(offsets) }, 'graph snapshot written');
-  else logger.warn('snapshot not committed: lease lost');
+  const g = graph;
+  const captured = { nodes: g.nodeCount, offsets: Object.fromEntries(offsets) };
+  saving = (async () => {
+    const outcome = await snapshots.save(g, fastrp!, offsets);
+    if (outcome === 'saved') logger.info(captured, 'graph snapshot written');
+    else logger.warn({ outcome }, 'snapshot not committed');
+  })().finally(() => {
+    saving = undefined;
+  });
+  await saving;
 }
 
 const admin = kit.kafka.admin();
