@@ -53,6 +53,19 @@ describe('recommender trigger queue on real Redis', () => {
     expect((await q.claim(10, t0 + 600)).map((c) => c.causes)).toEqual([['e9', 'e10']]);
   });
 
+  it('a list pending in both queues keeps each queue\'s causes: completing one does not drop the other\'s', async () => {
+    const q = new TriggerQueue(redis, { keys: new KeySpace(`${prefix}:both`), leaseMs: 30_000 });
+    const t0 = 3_000_000;
+    // A behaviour wave is being computed when the shopper clicks.
+    await q.add([{ listId: 'personalized:u5', eventId: 'wave', ts: 1 }], t0, 'low');
+    const [low] = await q.claim(10, t0);
+    expect(low).toMatchObject({ priority: 'low', causes: ['wave'] });
+    await q.add([{ listId: 'personalized:u5', eventId: 'click', ts: 2 }], t0 + 100, 'high');
+    expect(await q.complete(low!)).toBe(true);
+    const [high] = await q.claim(10, t0 + 100);
+    expect(high).toMatchObject({ priority: 'high', listId: 'personalized:u5', causes: ['click'], causeTs: 2 });
+  });
+
   it('serves high priority first; low priority waits (and merges) under load', async () => {
     const q = new TriggerQueue(redis, { keys: new KeySpace(`${prefix}:c`) });
     await q.add([{ listId: 'similar:bg1', eventId: 'b1', ts: 1 }, { listId: 'similar:bg2', eventId: 'b2', ts: 1 }], 0, 'low');

@@ -106,8 +106,12 @@ export class TriggerQueue {
     return this.o.keys.key('recs', 'pending', priority);
   }
 
-  private causesKey(id = ''): string {
-    return this.o.keys.key('recs', 'pending-causes', id);
+  /**
+   * Causes are kept per priority: a list can be pending in both queues at once (a click and a
+   * behaviour wave), and completing one must not drop the causes the other still has to report.
+   */
+  private causesKey(priority: Priority, id = ''): string {
+    return this.o.keys.key('recs', 'pending-causes', priority, id);
   }
 
   /**
@@ -119,7 +123,7 @@ export class TriggerQueue {
     if (triggers.length === 0) return;
     const argv: string[] = [String(due), String(this.maxCauses)];
     for (const t of triggers) argv.push(t.listId, `${t.eventId}|${t.ts}`);
-    await ADD.run(this.redis, [this.pendingKey(priority), this.causesKey()], argv);
+    await ADD.run(this.redis, [this.pendingKey(priority), this.causesKey(priority)], argv);
   }
 
   /** Leases up to `max` due lists, high priority first. */
@@ -129,7 +133,7 @@ export class TriggerQueue {
   }
 
   private async claimFrom(priority: Priority, max: number, now: number): Promise<ClaimedTrigger[]> {
-    const flat = (await CLAIM.run(this.redis, [this.pendingKey(priority), this.causesKey()], [String(now), String(this.leaseMs), String(max)])) as string[];
+    const flat = (await CLAIM.run(this.redis, [this.pendingKey(priority), this.causesKey(priority)], [String(now), String(this.leaseMs), String(max)])) as string[];
     const out: ClaimedTrigger[] = [];
     for (let i = 0; i < flat.length; ) {
       const n = Number(flat[i + 2]);
@@ -144,7 +148,7 @@ export class TriggerQueue {
 
   /** Returns false when the list was triggered again meanwhile (it stays pending). */
   async complete(t: ClaimedTrigger): Promise<boolean> {
-    const r = (await COMPLETE.run(this.redis, [this.pendingKey(t.priority), this.causesKey(t.listId)], [t.listId, t.lease, String(t.causes.length)])) as number;
+    const r = (await COMPLETE.run(this.redis, [this.pendingKey(t.priority), this.causesKey(t.priority, t.listId)], [t.listId, t.lease, String(t.causes.length)])) as number;
     return r === 1;
   }
 
