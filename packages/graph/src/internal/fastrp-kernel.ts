@@ -1,5 +1,8 @@
 import { fillProjectionRow, sparseThreshold } from './random-projection';
-import { instantiateKernels, type WasmKernels, type WasmMemory } from './wasm-spmm';
+import type { WasmMemory as AnyWasmMemory } from '@affinity/wasm-asm';
+import { instantiateKernels, type WasmKernels } from './wasm-spmm';
+
+type WasmMemory = AnyWasmMemory<SharedArrayBuffer>;
 
 /** Byte offsets of the CSR and the dense blocks inside one shared WebAssembly memory. */
 export interface WasmLayout {

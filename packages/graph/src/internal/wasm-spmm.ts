@@ -14,34 +14,8 @@
  * `unroll` vectors, so dim must be a multiple of 4·unroll.
  */
 
-const I32 = 0x7f;
-const F32 = 0x7d;
-const F64 = 0x7c;
-const V128 = 0x7b;
+import { F32, F64, I32, V128, compileModule, funcBody, instantiate, name, section, simd, sleb, uleb, type WasmMemory, type WasmModule } from '@affinity/wasm-asm';
 
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let byte = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const byte = n & 0x7f;
-    n >>= 7;
-    const done = (n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0);
-    out.push(done ? byte : byte | 0x80);
-    if (done) return out;
-  }
-}
-
-const simd = (code: number, ...imm: number[]): number[] => [0xfd, ...uleb(code), ...imm];
 const op = {
   get: (i: number): number[] => [0x20, ...uleb(i)],
   set: (i: number): number[] => [0x21, ...uleb(i)],
@@ -300,14 +274,15 @@ function stepBody(unroll: number): number[] {
     ...overRow((off) => [...at(DROW), ...at(DROW), ...op.v128Load(off), ...op.get(I1), ...op.f32x4Mul, ...op.get(I2), ...op.f32x4Mul, ...op.v128Store(off)]),
     ...addTo(X, op.i32(1)),
   ];
-  const code = [...op.get(START), ...op.set(X), ...whileNot([...op.get(X), ...op.get(END), ...op.i32GeU], rowBody), 0x0b];
-  const locals = [
-    [10, I32],
-    [10, V128],
-    [3, F64],
-  ];
-  const body = [...uleb(locals.length), ...locals.flatMap(([n, t]) => [...uleb(n!), t!]), ...code];
-  return [...uleb(body.length), ...body];
+  const code = [...op.get(START), ...op.set(X), ...whileNot([...op.get(X), ...op.get(END), ...op.i32GeU], rowBody)];
+  return funcBody(
+    [
+      [10, I32],
+      [10, V128],
+      [3, F64],
+    ],
+    code,
+  );
 }
 
 const GOLDEN = 0x9e3779b9;
@@ -385,14 +360,9 @@ function fillBody(): number[] {
         ...op.set(GROUPS),
       ],
     ),
-    0x0b,
   ];
-  const body = [1, 7, V128, ...code];
-  return [...uleb(body.length), ...body];
+  return funcBody([[7, V128]], code);
 }
-
-const section = (id: number, payload: number[]): number[] => [id, ...uleb(payload.length), ...payload];
-const name = (s: string): number[] => [...uleb(s.length), ...Buffer.from(s, 'utf8')];
 
 function assemble(unroll: number): Uint8Array {
   const stepParams = [...new Array<number>(10).fill(I32), F32];
@@ -409,19 +379,6 @@ function assemble(unroll: number): Uint8Array {
     ...section(10, [2, ...stepBody(unroll), ...fillBody()]),
   ]);
 }
-
-/** The slice of the WebAssembly JS API used here (the repo's TS lib has no DOM types). */
-export interface WasmMemory {
-  readonly buffer: SharedArrayBuffer;
-}
-type WasmModule = object;
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => WasmModule;
-  Instance: new (module: WasmModule, imports: Record<string, Record<string, unknown>>) => { exports: unknown };
-  Memory: new (descriptor: { initial: number; maximum: number; shared: true }) => WasmMemory;
-}
-const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 export type StepFn = (
   rowPtr: number,
@@ -444,9 +401,7 @@ export interface WasmKernels {
   fill: FillFn;
 }
 
-export const WASM_PAGE_BYTES = 65_536;
-/** wasm32 addresses 4 GiB at most. */
-export const WASM_MAX_BYTES = 65_536 * WASM_PAGE_BYTES;
+export { WASM_MAX_BYTES, WASM_PAGE_BYTES, newSharedMemory } from '@affinity/wasm-asm';
 
 const modules = new Map<number, WasmModule | null>();
 
@@ -458,8 +413,7 @@ export function unrollFor(dim: number): number {
 function moduleFor(unroll: number): WasmModule | null {
   let m = modules.get(unroll);
   if (m === undefined) {
-    const bytes = assemble(unroll);
-    m = wasm !== undefined && wasm.validate(bytes) ? new wasm.Module(bytes) : null;
+    m = compileModule(assemble(unroll));
     modules.set(unroll, m);
   }
   return m;
@@ -471,15 +425,9 @@ export function wasmStepAvailable(dim: number): boolean {
   return u > 0 && moduleFor(u) !== null;
 }
 
-/** A shared memory of `bytes` (rounded up to pages); its buffer is a SharedArrayBuffer. */
-export function newSharedMemory(bytes: number): WasmMemory {
-  const pages = Math.max(1, Math.ceil(bytes / WASM_PAGE_BYTES));
-  return new wasm!.Memory({ initial: pages, maximum: pages, shared: true });
-}
-
 /** The kernels over `memory` for `dim`-wide rows (see the module comment). */
 export function instantiateKernels(memory: WasmMemory, dim: number): WasmKernels {
   const m = moduleFor(unrollFor(dim));
   if (m === null) throw new Error(`the WebAssembly FastRP kernel cannot run dim ${dim} here`);
-  return new wasm!.Instance(m, { env: { mem: memory } }).exports as WasmKernels;
+  return instantiate<WasmKernels>(m, memory);
 }

@@ -1,5 +1,6 @@
 import { CTX } from './search-kernel';
-import { WASM_MAX_PAGES, WASM_PAGE_BYTES, instantiateKernels, newMemory, type KernelExports, type WasmMemory } from './wasm-kernels';
+import { WASM_MAX_PAGES, WASM_PAGE_BYTES, newMemory, type WasmMemory } from '@affinity/wasm-asm';
+import { instantiateKernels, type KernelExports } from './wasm-kernels';
 
 /** Ids handed to one `dotMany` call at most (brute force goes through in chunks of this). */
 export const CHUNK = 1024;

@@ -1,4 +1,4 @@
-import { F32, I32, block, br, brIf, f32, funcBody, get, i32, load16u, load32, load8u, loadF32, loop, op, set, store16, store32, storeF32, tee, when, addConst, type Code } from './wasm-asm';
+import { F32, I32, block, br, brIf, f32, funcBody, get, i32, load16u, load32, load8u, loadF32, loop, op, set, store16, store32, storeF32, tee, when, addConst, type Code } from '@affinity/wasm-asm';
 
 /**
  * Byte offsets of the search context: the region addresses of the graph store, written by JS

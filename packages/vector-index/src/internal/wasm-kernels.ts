@@ -14,7 +14,29 @@
  * - `searchLevel0(...)`: the whole layer-0 HNSW search loop (search-kernel.ts).
  */
 
-import { F32, I32, V128, addConst, countedLoop, funcBody, get, load32, name, op, section, set, simd, storeF32, tee, uleb, vec } from './wasm-asm';
+import {
+  F32,
+  I32,
+  V128,
+  addConst,
+  compileModule,
+  countedLoop,
+  funcBody,
+  get,
+  instantiate,
+  load32,
+  name,
+  op,
+  section,
+  set,
+  simd,
+  storeF32,
+  tee,
+  uleb,
+  vec,
+  type WasmMemory,
+  type WasmModule,
+} from '@affinity/wasm-asm';
 import { SEARCH_LEVEL0_TYPE, searchLevel0Body } from './search-kernel';
 
 const v128Load = (offset: number): number[] => simd(0x00, 4, ...uleb(offset));
@@ -178,36 +200,14 @@ export interface KernelExports {
   searchLevel0(q: number, ep: number, epSim: number, ef: number, filtered: number, epoch: number, ctx: number): number;
 }
 
-/** The slice of the WebAssembly JS API used here (the repo's TS lib has no DOM types). */
-export interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-type WasmModule = object;
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => WasmModule;
-  Instance: new (module: WasmModule, imports: Record<string, Record<string, unknown>>) => { exports: unknown };
-  Memory: new (descriptor: { initial: number; maximum?: number }) => WasmMemory;
-}
-const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-
-export function newMemory(initialPages: number, maximumPages: number): WasmMemory {
-  return new wasm.Memory({ initial: initialPages, maximum: maximumPages });
-}
-
 let compiled: WasmModule | undefined;
 
 /** Instantiates the kernels over `memory` (synchronously: the module is ~2 KB). */
 export function instantiateKernels(memory: WasmMemory): KernelExports {
   if (compiled === undefined) {
-    const bytes = assemble();
-    if (!wasm.validate(bytes)) throw new Error('WebAssembly SIMD is not available in this runtime (Node >= 16.4 on x64/arm64 has it)');
-    compiled = new wasm.Module(bytes);
+    const m = compileModule(assemble());
+    if (m === null) throw new Error('WebAssembly SIMD is not available in this runtime (Node >= 16.4 on x64/arm64 has it)');
+    compiled = m;
   }
-  return new wasm.Instance(compiled, { env: { mem: memory } }).exports as KernelExports;
+  return instantiate<KernelExports>(compiled, memory);
 }
-
-export const WASM_PAGE_BYTES = 65_536;
-/** wasm32 addresses 4 GiB at most. */
-export const WASM_MAX_PAGES = 65_536;

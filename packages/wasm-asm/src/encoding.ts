@@ -8,6 +8,7 @@ export type Code = number[];
 
 export const I32 = 0x7f;
 export const F32 = 0x7d;
+export const F64 = 0x7c;
 export const V128 = 0x7b;
 
 export function uleb(n: number): number[] {
