@@ -6,6 +6,9 @@ import { compileFastRPOptions, type CompiledFastRPOptions, type FastRPOptions } 
 import { degreeScale, initialRow, type KernelState } from './internal/fastrp-kernel';
 import { emptyKernelState, projectOne } from './internal/kernel-setup';
 import { contentProjection, nodeSeed } from './internal/random-projection';
+import type { DynamicCsr } from './internal/dynamic-csr';
+import { DeltaScratch } from './internal/delta-scratch';
+import type { NodeSet } from './internal/node-set';
 import { RowSet } from './internal/row-set';
 import { asFloat32, asFloat64, decodeSnapshot, encodeSnapshot } from './internal/snapshot-codec';
 
@@ -88,6 +91,13 @@ interface State {
   moved: Float32Array;
   /** Squared estimated relative error per row, accumulated from skipped pushes. */
   err: Float32Array;
+  /**
+   * Upper bound of Σₓ S[j,x]/dₓ per row j (exact after a full recompute; kept an upper bound
+   * in O(1) per edge change, as degrees only grow between recomputes). A row whose relative
+   * change ρ is below the tolerance can't move any neighbour by ≥ tol (S[j,x] ≤ dₓ), so its
+   * pushes are all skipped without visiting its neighbours, with ρ·ratio[j] as their error.
+   */
+  ratio: Float64Array;
 }
 
 interface Journal {
@@ -121,6 +131,7 @@ export class IncrementalFastRP {
   private pending: Promise<FullRecomputeResult> | undefined;
   private frontier: RowSet;
   private next: RowSet;
+  private readonly scratch: DeltaScratch;
   private readonly levelWeight: Float64Array;
 
   private constructor(
@@ -141,6 +152,7 @@ export class IncrementalFastRP {
     this.state = emptyState(o, 0);
     this.frontier = new RowSet(o.dim, 1024);
     this.next = new RowSet(o.dim, 1024);
+    this.scratch = new DeltaScratch(o.dim, 1024);
     // An error at level i reaches levels i..k; weigh it by their share of Σ|α|.
     const a = o.iterationWeights;
     const total = a.reduce((s, x) => s + Math.abs(x), 0) || 1;
@@ -285,6 +297,8 @@ export class IncrementalFastRP {
     e.errSum = meta.driftSum;
     s.err.set(asFloat32(snap.section('err')));
     e.syncNodes(s);
+    graph.adjacency.compact();
+    ratioSums(graph.adjacency, s);
     return e;
   }
 
@@ -299,7 +313,17 @@ export class IncrementalFastRP {
     const cap = Math.max(1024, Math.ceil(n * 1.25));
     const res = await fastRP({ nodeCount: n, rowPtr: csr.rowPtr, cols: csr.cols, vals: csr.vals, keys: (j) => graph.nodeKey(j) }, this.options, cap);
     // Adopt the batch buffers (no copy: at 1M nodes × 128 dims each iterate is 512 MB).
-    const next: State = { n, cap, deg: res.degrees, iter: res.iterates, out: res.embeddings, moved: new Float32Array(cap), err: new Float32Array(cap) };
+    const next: State = {
+      n,
+      cap,
+      deg: res.degrees,
+      iter: res.iterates,
+      out: res.embeddings,
+      moved: new Float32Array(cap),
+      err: new Float32Array(cap),
+      ratio: new Float64Array(cap),
+    };
+    ratioSums(csr, next);
     this.syncNodes(next);
     const j = this.journal;
     this.journal = undefined;
@@ -351,6 +375,7 @@ export class IncrementalFastRP {
     s.n = Math.max(s.n, n);
     this.frontier.ensureCapacity(s.cap);
     this.next.ensureCapacity(s.cap);
+    this.scratch.ensureCapacity(s.cap);
   }
 
   private rescaleState(s: State, c: number): void {
@@ -375,145 +400,141 @@ export class IncrementalFastRP {
     const beta = o.normalizationStrength;
     const tol = this.inc.propagationTolerance;
     const budget = this.inc.maxTouchedPerEdge * Math.max(1, src.length);
+    const sc = this.scratch;
 
     // Endpoints: their rows of A (and of L) change. Keep their old degrees, and the weight
     // increments per pair so pushes can use the old weights (see below).
-    const oldDeg = new Map<number, number>();
-    const incr = new Map<number, Map<number, number>>();
-    const addIncr = (a: number, b: number, dw: number): void => {
-      let m = incr.get(a);
-      if (m === undefined) incr.set(a, (m = new Map()));
-      m.set(b, (m.get(b) ?? 0) + dw);
-    };
-    for (let e = 0; e < src.length; e++) {
-      const u = src[e]!;
-      const v = dst[e]!;
-      if (!oldDeg.has(u)) oldDeg.set(u, s.deg[u]!);
-      if (!oldDeg.has(v)) oldDeg.set(v, s.deg[v]!);
-      addIncr(u, v, w[e]!);
-      if (u !== v) addIncr(v, u, w[e]!);
-    }
+    sc.collect(src, dst, w, s.deg);
     for (let e = 0; e < src.length; e++) {
       s.deg[src[e]!]! += w[e]!;
       if (src[e] !== dst[e]) s.deg[dst[e]!]! += w[e]!;
     }
-    const dOld = (x: number): number => oldDeg.get(x) ?? s.deg[x]!;
+    const ends = sc.ends;
+    for (let q = 0; q < ends.size; q++) {
+      const a = ends.items[q]!;
+      sc.loadIncrements(a);
+      for (let t = 0; t < sc.incr.size; t++) {
+        const b = sc.incr.items[t]!;
+        const now = csr.weight(a, b);
+        const before = now - sc.incrOf[b]!;
+        const d0 = sc.oldDegree(b, s.deg);
+        s.ratio[a]! += now / s.deg[b]! - (before > 0 && d0 > 0 ? before / d0 : 0);
+      }
+    }
 
-    const touched = new Set<number>(oldDeg.keys());
+    const touched = sc.touched;
+    touched.clear();
+    for (let q = 0; q < ends.size; q++) touched.add(ends.items[q]!);
+    const pulled = sc.pulled;
     let touchedRows = 0;
     let droppedPushes = 0;
-    const rowR = new Float32Array(d);
     let frontier = this.frontier;
     let next = this.next;
     frontier.clear();
 
     // Level 0: δX₀ = (d'^β − d^β)·R for endpoints.
-    for (const [x, d0] of oldDeg) {
-      const a = degreeScale(d0, beta);
+    for (let q = 0; q < ends.size; q++) {
+      const x = ends.items[q]!;
+      const a = degreeScale(sc.endOld[q]!, beta);
       const b = degreeScale(s.deg[x]!, beta);
       if (a === b) continue;
-      initialRow(this.kernel, x, rowR, 0, b - a);
       const off = frontier.row(x);
-      frontier.data.set(rowR, off);
+      initialRow(this.kernel, x, frontier.data, off, b - a);
     }
 
     const { rowPtr, cols, vals, head, dDst, dVal, dNext, baseRows } = csr;
-    const pull = new Set<number>();
     for (let i = 1; i <= k; i++) {
       next.clear();
+      pulled.clear();
       const prev = i === 1 ? undefined : s.iter[i - 2]!;
       const cur = s.iter[i - 1]!;
       // Written as ΔUᵢ = S·δXᵢ₋₁ + ΔS·Xᵢ₋₁(new) rather than S'·δ + ΔS·X(old): the same in exact
       // arithmetic, but when a node's degree jumps (a lazy-decay rebase makes old weights
       // tiny) δ and X(old) are huge and would cancel catastrophically in float32.
       for (let e = 0; e < src.length; e++) {
-        const u = src[e]!;
-        const v = dst[e]!;
-        const we = w[e]!;
-        for (const [x, y] of u === v ? [[u, v]] : [[u, v], [v, u]]) {
-          let r: Float32Array;
-          let ro: number;
-          if (prev === undefined) {
-            initialRow(this.kernel, y!, rowR, 0, degreeScale(s.deg[y!]!, beta));
-            r = rowR;
-            ro = 0;
-          } else {
-            r = prev;
-            ro = y! * d;
-          }
-          const off = next.row(x!);
-          const nd = next.data;
-          for (let c = 0; c < d; c++) nd[off + c]! += we * r[ro + c]!;
-        }
+        this.edgeTerm(s, next, src[e]!, dst[e]!, w[e]!, prev);
+        if (src[e] !== dst[e]) this.edgeTerm(s, next, dst[e]!, src[e]!, w[e]!, prev);
       }
       // Push term S·δXᵢ₋₁ (old weights), largest relative changes first, within the budget.
-      const order = frontier.nodes.map((x) => {
-        const f = frontier.offset(x);
+      const m = frontier.size;
+      sc.reserveOrder(m);
+      const fd = frontier.data;
+      for (let t = 0; t < m; t++) {
+        const x = frontier.nodes[t]!;
+        const f = t * d;
         let dn = 0;
         let xn = 0;
         let on = 0;
-        for (let c = 0; c < d; c++) {
-          const dv = frontier.data[f + c]!;
-          dn += dv * dv;
-          const xv = prev === undefined ? 0 : prev[x * d + c]!;
-          xn += xv * xv;
-          on += (xv - dv) * (xv - dv);
-        }
         if (prev === undefined) {
+          for (let c = 0; c < d; c++) dn += fd[f + c]! * fd[f + c]!;
           // X₀ = d^β·R is regenerated on demand: its norms follow from the degree scales.
           const b = degreeScale(s.deg[x]!, beta);
-          const a = degreeScale(dOld(x), beta);
+          const a = degreeScale(sc.oldDegree(x, s.deg), beta);
           xn = b * b * d;
           on = a * a * d;
+        } else {
+          const base = x * d;
+          for (let c = 0; c < d; c++) {
+            const dv = fd[f + c]!;
+            const xv = prev[base + c]!;
+            dn += dv * dv;
+            xn += xv * xv;
+            on += (xv - dv) * (xv - dv);
+          }
         }
-        return { x, rho: xn > 0 ? Math.sqrt(dn / xn) : dn > 0 ? Infinity : 0, shrank: xn < PULL_BELOW * PULL_BELOW * on };
-      });
-      order.sort((p, q) => q.rho - p.rho);
+        sc.order[t] = t;
+        sc.orderRho[t] = xn > 0 ? Math.sqrt(dn / xn) : dn > 0 ? Infinity : 0;
+        sc.orderShrank[t] = xn < PULL_BELOW * PULL_BELOW * on ? 1 : 0;
+      }
+      const rhos = sc.orderRho;
+      sc.order.subarray(0, m).sort((p, q) => rhos[q]! - rhos[p]!);
       const lw = this.levelWeight[i]!;
-      for (const { x: j, rho, shrank } of order) {
+      for (let t = 0; t < m; t++) {
+        const slot = sc.order[t]!;
+        const j = frontier.nodes[slot]!;
+        const rho = rhos[slot]!;
         if (rho === 0) continue;
-        if (shrank) {
+        if (sc.orderShrank[slot] === 1) {
           // X[j] shrank by orders of magnitude: adding δ would subtract nearly equal float32
           // numbers in the neighbours' sums. Recompute those rows from scratch (exact, O(deg·d)).
-          if (j < baseRows) for (let p = rowPtr[j]!, end = rowPtr[j + 1]!; p < end; p++) pull.add(cols[p]!);
-          for (let e = head[j]!; e >= 0; e = dNext[e]!) pull.add(dDst[e]!);
+          if (j < baseRows) for (let p = rowPtr[j]!, end = rowPtr[j + 1]!; p < end; p++) pulled.add(cols[p]!);
+          for (let e = head[j]!; e >= 0; e = dNext[e]!) pulled.add(dDst[e]!);
           continue;
         }
-        const f = frontier.offset(j);
-        const fd = frontier.data;
-        const inc = incr.get(j);
+        if (rho < tol) {
+          // Every push from j would move its target by (S[j,x]/dₓ)·ρ < tol: skip them all
+          // without the O(deg j) scan (hubs), their summed error bounded by ρ·Σₓ S[j,x]/dₓ.
+          droppedPushes++;
+          this.errSum += rho * s.ratio[j]! * lw;
+          continue;
+        }
         // Push-style threshold (as in approximate personalized PageRank): a contribution is
         // applied only if it moves the target row by at least `tol` relative to itself,
         // roughly (S[x,j]/d_x)·ρ_j; hubs thus absorb small changes without work.
-        const pushTo = (x: number, sw: number): void => {
-          const old = inc === undefined ? sw : sw - (inc.get(x) ?? 0);
-          if (old <= 0) return;
-          const dx = s.deg[x]!;
-          const e = Math.min(1, dx > 0 ? (old / dx) * rho : rho);
-          if (e < tol || (next.size >= budget && next.offset(x) < 0)) {
-            droppedPushes++;
-            this.addError(s, x, e * lw);
-            return;
+        sc.loadIncrements(j);
+        const f = slot * d;
+        if (j < baseRows) {
+          for (let p = rowPtr[j]!, end = rowPtr[j + 1]!; p < end; p++) {
+            if (!this.push(s, next, frontier.data, f, cols[p]!, vals[p]!, rho, tol, lw, budget)) droppedPushes++;
           }
-          const off = next.row(x);
-          const nd = next.data;
-          for (let c = 0; c < d; c++) nd[off + c]! += old * fd[f + c]!;
-        };
-        if (j < baseRows) for (let p = rowPtr[j]!, end = rowPtr[j + 1]!; p < end; p++) pushTo(cols[p]!, vals[p]!);
-        for (let e = head[j]!; e >= 0; e = dNext[e]!) pushTo(dDst[e]!, dVal[e]!);
+        }
+        for (let e = head[j]!; e >= 0; e = dNext[e]!) {
+          if (!this.push(s, next, frontier.data, f, dDst[e]!, dVal[e]!, rho, tol, lw, budget)) droppedPushes++;
+        }
       }
       // New rows: Nᵢ' = (D·Nᵢ + ΔUᵢ) / D'. Endpoints rescale even without a push.
-      for (const x of oldDeg.keys()) next.row(x);
-      for (const x of pull) {
+      for (let q = 0; q < ends.size; q++) next.row(ends.items[q]!);
+      for (let t = 0; t < pulled.size; t++) {
+        const x = pulled.items[t]!;
         const off = next.row(x);
         this.pullRow(s, x, prev, next.data, off);
         this.addError(s, x, 0, true);
       }
       const nd = next.data;
-      for (const x of next.nodes) {
-        const off = next.offset(x);
-        const pulled = pull.has(x);
-        const d0 = pulled ? 0 : dOld(x);
+      for (let t = 0; t < next.size; t++) {
+        const x = next.nodes[t]!;
+        const off = t * d;
+        const d0 = pulled.has(x) ? 0 : sc.oldDegree(x, s.deg);
         const d1 = s.deg[x]!;
         const inv = d1 > 0 ? 1 / d1 : 0;
         const base = x * d;
@@ -525,7 +546,6 @@ export class IncrementalFastRP {
         }
         touched.add(x);
       }
-      pull.clear();
       touchedRows += next.size;
       // next now holds δXᵢ: it becomes the frontier of level i + 1.
       this.frontier = next;
@@ -536,11 +556,62 @@ export class IncrementalFastRP {
     return this.finish(s, touched, touchedRows, droppedPushes, report);
   }
 
+  /** next[x] += w·Xᵢ₋₁[y] with the current X (X₀ = d^β·R regenerated). */
+  private edgeTerm(s: State, next: RowSet, x: number, y: number, w: number, prev: Float32Array | undefined): void {
+    const d = this.options.dim;
+    let r: Float32Array;
+    let ro: number;
+    if (prev === undefined) {
+      r = this.scratch.rowA;
+      ro = 0;
+      initialRow(this.kernel, y, r, 0, degreeScale(s.deg[y]!, this.options.normalizationStrength));
+    } else {
+      r = prev;
+      ro = y * d;
+    }
+    const off = next.row(x);
+    const nd = next.data;
+    for (let c = 0; c < d; c++) nd[off + c]! += w * r[ro + c]!;
+  }
+
+  /**
+   * Pushes S[j,x]·δⱼ (old weight: the delta's increment is taken out) into next[x] if it moves
+   * row x by at least `tol` relative to itself and the budget allows; otherwise adds its
+   * estimated error to x's drift. Returns whether it was applied (or had nothing to push).
+   */
+  private push(
+    s: State,
+    next: RowSet,
+    fd: Float32Array,
+    f: number,
+    x: number,
+    sw: number,
+    rho: number,
+    tol: number,
+    lw: number,
+    budget: number,
+  ): boolean {
+    const sc = this.scratch;
+    const old = sc.incr.has(x) ? sw - sc.incrOf[x]! : sw;
+    if (old <= 0) return true;
+    const dx = s.deg[x]!;
+    const e = Math.min(1, dx > 0 ? (old / dx) * rho : rho);
+    if (e < tol || (next.size >= budget && next.offset(x) < 0)) {
+      this.addError(s, x, e * lw);
+      return false;
+    }
+    const off = next.row(x);
+    const nd = next.data;
+    const d = this.options.dim;
+    for (let c = 0; c < d; c++) nd[off + c]! += old * fd[f + c]!;
+    return true;
+  }
+
   /** Writes Uᵢ[x] = Σⱼ S'[x,j]·Xᵢ₋₁[j] (current weights and values) at `out[off..]`. */
   private pullRow(s: State, x: number, prev: Float32Array | undefined, out: Float32Array, off: number): void {
     const d = this.options.dim;
     const beta = this.options.normalizationStrength;
-    const row = new Float32Array(d);
+    const row = this.scratch.rowB;
     out.fill(0, off, off + d);
     this.graph.adjacency.forEachNeighbor(x, (j, sw) => {
       if (prev === undefined) {
@@ -566,30 +637,32 @@ export class IncrementalFastRP {
   /** Recomputes E for touched rows and reports those that moved ≥ ε since last reported. */
   private finish(
     s: State,
-    touched: Set<number>,
+    touched: NodeSet,
     touchedRows: number,
     droppedPushes: number,
     report: boolean,
   ): { changed: Int32Array; touchedRows: number; droppedPushes: number } {
-    const o = this.options;
-    const d = o.dim;
-    const prev = new Float32Array(d);
-    const row = new Float32Array(d);
-    const changed: number[] = [];
-    for (const x of touched) {
+    const d = this.options.dim;
+    const prev = this.scratch.rowA;
+    const row = this.scratch.rowB;
+    const changed = this.scratch.pulled; // free again: reused as the list of changed nodes
+    changed.clear();
+    const threshold = this.threshold();
+    for (let t = 0; t < touched.size; t++) {
+      const x = touched.items[t]!;
       const off = x * d;
-      prev.set(s.out.subarray(off, off + d));
+      for (let c = 0; c < d; c++) prev[c] = s.out[off + c]!;
       this.embedRow(s, x, row);
-      s.out.set(row, off);
+      for (let c = 0; c < d; c++) s.out[off + c] = row[c]!;
       if (!report) continue;
       const m = this.movement(prev, row);
       s.moved[x]! += m;
-      if (s.moved[x]! >= this.threshold() || (m > 0 && isZero(prev))) {
+      if (s.moved[x]! >= threshold || (m > 0 && isZero(prev))) {
         s.moved[x] = 0;
-        changed.push(x);
+        changed.add(x);
       }
     }
-    return { changed: Int32Array.from(changed).sort(), touchedRows, droppedPushes };
+    return { changed: changed.items.slice(0, changed.size).sort(), touchedRows, droppedPushes };
   }
 
   private embedRow(s: State, x: number, out: Float32Array): void {
@@ -670,6 +743,7 @@ function emptyState(o: CompiledFastRPOptions, cap: number): State {
     out: new Float32Array(c * o.dim),
     moved: new Float32Array(c),
     err: new Float32Array(c),
+    ratio: new Float64Array(c),
   };
 }
 
@@ -684,7 +758,22 @@ function growState(s: State, o: CompiledFastRPOptions, cap: number): void {
   s.iter = s.iter.map((a) => grow(a, cap * o.dim));
   s.moved = grow(s.moved, cap);
   s.err = grow(s.err, cap);
+  s.ratio = grow(s.ratio, cap);
   s.cap = cap;
+}
+
+/** Exact Σₓ S[j,x]/dₓ per row from a compacted adjacency and the state's degrees. */
+function ratioSums(csr: DynamicCsr, s: State): void {
+  const { rowPtr, cols, vals } = csr;
+  const n = Math.min(csr.baseRows, s.n);
+  for (let j = 0; j < n; j++) {
+    let r = 0;
+    for (let p = rowPtr[j]!, e = rowPtr[j + 1]!; p < e; p++) {
+      const d = s.deg[cols[p]!]!;
+      if (d > 0) r += vals[p]! / d;
+    }
+    s.ratio[j] = r;
+  }
 }
 
 function isZero(v: Float32Array): boolean {

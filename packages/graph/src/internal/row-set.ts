@@ -3,7 +3,9 @@
  * rows packed in one growable Float32Array so a propagation step allocates nothing per row.
  */
 export class RowSet {
-  nodes: number[] = [];
+  /** Members in insertion order (`nodes[0..size)`). */
+  nodes = new Int32Array(64);
+  size = 0;
   data: Float32Array;
   private slot: Int32Array;
 
@@ -13,10 +15,6 @@ export class RowSet {
   ) {
     this.slot = new Int32Array(capacity).fill(-1);
     this.data = new Float32Array(64 * dim);
-  }
-
-  get size(): number {
-    return this.nodes.length;
   }
 
   ensureCapacity(n: number): void {
@@ -32,12 +30,17 @@ export class RowSet {
     return s < 0 ? -1 : s * this.dim;
   }
 
-  /** Offset of x's row, adding a zero row when absent. */
+  /** Offset of x's row, adding a zero row when absent (may replace `data`: re-read it after). */
   row(x: number): number {
     let s = this.slot[x]!;
     if (s < 0) {
-      s = this.nodes.length;
-      this.nodes.push(x);
+      s = this.size++;
+      if (s === this.nodes.length) {
+        const nodes = new Int32Array(s * 2);
+        nodes.set(this.nodes);
+        this.nodes = nodes;
+      }
+      this.nodes[s] = x;
       this.slot[x] = s;
       const need = (s + 1) * this.dim;
       if (need > this.data.length) {
@@ -51,7 +54,7 @@ export class RowSet {
   }
 
   clear(): void {
-    for (const x of this.nodes) this.slot[x] = -1;
-    this.nodes = [];
+    for (let i = 0; i < this.size; i++) this.slot[this.nodes[i]!] = -1;
+    this.size = 0;
   }
 }
