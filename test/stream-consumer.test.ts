@@ -118,6 +118,39 @@ describe('batch consumer failure handling', () => {
     expect(seen.every((s) => s.at >= hookDoneAt)).toBe(true);
   });
 
+  it('retries an assignment hook that meets a transient error, and resumes where its last try said', async () => {
+    const topic = topicName('interactions', { prefix });
+    const producer = new EventProducer({ kafka });
+    let tries = 0;
+    const seen: number[] = [];
+    const consumer = new BatchConsumer({
+      kafka,
+      groupId: `${prefix}hook-retry`,
+      inputs: { interactions: { topic, decode: decodeInteraction } },
+      producer,
+      logger,
+      onAssignment: async () => {
+        tries++;
+        // What a fresh broker answers while it still elects partition leaders.
+        if (tries <= 2) throw Object.assign(new Error('This server is not the leader for that topic-partition'), { name: 'KafkaJSProtocolError', type: 'NOT_LEADER_FOR_PARTITION', retriable: true });
+        return [{ topic, partition: 0, offset: '90' }];
+      },
+      handler: async ({ events: batch }) => {
+        for (const e of batch) seen.push(Number(e.offset));
+      },
+    });
+    await consumer.start();
+    try {
+      await waitFor(async () => seen.length, (n) => n >= 10, 30_000, '10 events from offset 90');
+    } finally {
+      await consumer.close();
+      await producer.close();
+    }
+    expect(tries).toBe(3);
+    expect(consumer.state).toBe('stopped');
+    expect(seen.slice(0, 10)).toEqual(Array.from({ length: 10 }, (_, i) => 90 + i));
+  });
+
   it('an evicted member rejoins at once and its uncommitted batch is redone, never skipped', async () => {
     const topic = topicName('interactions', { prefix });
     const groupId = `${prefix}evicted`;

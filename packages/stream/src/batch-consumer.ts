@@ -121,6 +121,9 @@ interface PartitionRun {
   lost: Error | undefined;
 }
 
+/** Tries of the assignment hook on transient errors (backoff 0.25 s doubling to 5 s: ~20 s in all). */
+const ASSIGNMENT_ATTEMPTS = 8;
+
 const MEMBERSHIP_ERRORS = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR_FOR_GROUP', 'FENCED_INSTANCE_ID']);
 
 /**
@@ -158,6 +161,7 @@ export class BatchConsumer<I extends Inputs> {
   private closing: Promise<void> | undefined;
   private removeListeners: (() => void)[] = [];
   private assignmentGate: Promise<void> = Promise.resolve();
+  private assignmentGeneration = 0;
   private readonly heartbeatMs: number;
 
   constructor(options: BatchConsumerOptions<I>) {
@@ -253,17 +257,31 @@ export class BatchConsumer<I extends Inputs> {
   }
 
   private async applyAssignment(hook: NonNullable<BatchConsumerOptions<I>['onAssignment']>, assigned: PartitionAssignment[]): Promise<void> {
-    try {
-      const seeks = (await hook(assigned)) ?? [];
-      for (const s of seeks) {
-        this.log.info(s, 'resuming partition from restored state');
-        this.consumer.seek(s);
+    const generation = ++this.assignmentGeneration;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const seeks = (await hook(assigned)) ?? [];
+        if (generation !== this.assignmentGeneration) return; // a newer assignment took over
+        for (const s of seeks) {
+          this.log.info(s, 'resuming partition from restored state');
+          this.consumer.seek(s);
+        }
+        return;
+      } catch (err) {
+        const error = classifyError(err);
+        // Transient (a partition leader still being elected on a fresh broker, a Redis blip):
+        // the hook is retried; it must therefore change nothing before its lookups succeed.
+        if (error.retriable && attempt < ASSIGNMENT_ATTEMPTS && !this.stopController.signal.aborted && generation === this.assignmentGeneration) {
+          this.log.warn({ err: error, attempt }, 'assignment hook failed; retrying');
+          await sleep(Math.min(5000, 250 * 2 ** (attempt - 1)), this.stopController.signal);
+          continue;
+        }
+        // Without its state the worker would write wrong results: stop and let the orchestrator restart us.
+        this.log.fatal({ err }, 'assignment hook failed');
+        this._state = 'failed';
+        this.stopController.abort();
+        return;
       }
-    } catch (err) {
-      // Without its state the worker would write wrong results: stop and let the orchestrator restart us.
-      this.log.fatal({ err }, 'assignment hook failed');
-      this._state = 'failed';
-      this.stopController.abort();
     }
   }
 

@@ -23,6 +23,13 @@ export interface RunServiceOptions {
   handleSignals?: boolean;
   /** Called with the bound port before the service starts (HTTP_PORT=0 picks a free one). */
   onListening?: (port: number) => void;
+  /**
+   * A started service that stays unhealthy this long (e.g. its consumer failed for good) shuts
+   * down and the process exits 1, so whatever supervises it (Kubernetes, compose, the dev
+   * scripts) restarts it instead of leaving a live process that does nothing. 0 disables;
+   * only applies when the service owns the process (`handleSignals`). @defaultValue 15000
+   */
+  unhealthyExitMs?: number;
 }
 
 export interface RunningService {
@@ -102,5 +109,22 @@ export async function runService(service: Service, options: RunServiceOptions): 
     return { port, stopped, shutdown };
   }
   log.info({ name: options.name }, 'started');
+  const unhealthyExitMs = options.unhealthyExitMs ?? 15_000;
+  if ((options.handleSignals ?? true) && unhealthyExitMs > 0) {
+    let since: number | undefined;
+    const watchdog = setInterval(() => {
+      if (shuttingDown) return clearInterval(watchdog);
+      if (service.healthy()) {
+        since = undefined;
+        return;
+      }
+      since ??= Date.now();
+      if (Date.now() - since < unhealthyExitMs) return;
+      clearInterval(watchdog);
+      log.fatal({ unhealthyMs: Date.now() - since }, 'unhealthy for too long; exiting so the supervisor restarts us');
+      void shutdown('unhealthy', 1).then((code) => process.exit(code));
+    }, Math.min(1000, unhealthyExitMs));
+    watchdog.unref();
+  }
   return { port, stopped, shutdown };
 }

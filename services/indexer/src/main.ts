@@ -35,26 +35,32 @@ const shards = new ShardManager({
 });
 const admin = kit.kafka.admin();
 
+/** Restored partitions whose resume offset has not reached the consumer yet (survives a retried hook). */
+const unseeked = new Map<number, string>();
+
+/**
+ * Drops revoked shards; restores added ones from their snapshot (or replays the partition from
+ * its start). The consumer retries this hook on transient errors, so the Kafka lookup comes
+ * first and a partition restored by a failed attempt still gets its seek and claim.
+ */
 async function onAssignment(assigned: { topic: string; partitions: number[] }[]): Promise<SeekRequest[]> {
   const mine = new Set(assigned.find((a) => a.topic === topic)?.partitions ?? []);
-  const revoked = shards.owned().filter((p) => !mine.has(p));
-  for (const p of revoked) await shards.drop(p);
-  await registry.release(revoked);
   const added = [...mine].filter((p) => !shards.has(p));
-  const seeks: SeekRequest[] = [];
-  let low: Map<number, string> | undefined;
-  for (const p of added) {
-    const offset = await shards.restore(p);
-    if (offset !== undefined) {
-      seeks.push({ topic, partition: p, offset });
-      continue;
-    }
-    // No snapshot: the whole partition must be replayed, whatever the group committed before.
-    low ??= new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, o.low]));
-    seeks.push({ topic, partition: p, offset: low.get(p) ?? '0' });
+  const low = added.length > 0 ? new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, o.low])) : new Map<number, string>();
+  const revoked = shards.owned().filter((p) => !mine.has(p));
+  for (const p of revoked) {
+    await shards.drop(p);
+    unseeked.delete(p);
   }
-  await registry.claim(added);
-  logger.info({ owned: shards.owned(), added, revoked }, 'shards assigned');
+  await registry.release(revoked);
+  for (const p of added) {
+    // No snapshot: the whole partition must be replayed, whatever the group committed before.
+    unseeked.set(p, (await shards.restore(p)) ?? low.get(p) ?? '0');
+  }
+  const seeks: SeekRequest[] = [...unseeked].filter(([p]) => mine.has(p)).map(([partition, offset]) => ({ topic, partition, offset }));
+  await registry.claim(seeks.map((s) => s.partition));
+  for (const s of seeks) unseeked.delete(s.partition);
+  logger.info({ owned: shards.owned(), added: seeks.map((s) => s.partition), revoked }, 'shards assigned');
   return seeks;
 }
 
