@@ -32,9 +32,11 @@ cmd_test() {
       const skipped = r.numPendingTests + r.numTodoTests;
       // A file that failed before running any test (import error, hook failure) counts as one failure.
       const broken = r.testResults.filter((f) => f.status === "failed" && f.assertionResults.every((a) => a.status !== "failed")).length;
+      // A run that failed outside any test (global setup, e.g. the stack did not come up) still failed.
+      const failed = r.numFailedTests + broken || (Number(process.argv[2]) !== 0 ? 1 : 0);
       if (skipped > 0) console.log(`(${skipped} skipped)`);
-      console.log(`${r.numPassedTests} passed, ${r.numFailedTests + broken} failed`);
-    ' "$results"
+      console.log(`${r.numPassedTests} passed, ${failed} failed`);
+    ' "$results" "$rc"
   else
     echo "0 passed, 1 failed"
   fi
