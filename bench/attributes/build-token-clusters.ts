@@ -8,7 +8,7 @@
  * Centroids are fitted on the first prefix's vectors; every word of every prefix is assigned.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { mulberry32 } from '../../packages/attributes/src/internal/random';
+import { mulberry32 } from '@affinity/contracts';
 
 const [fit, out, ...assign] = process.argv.slice(2);
 if (fit === undefined || out === undefined) throw new Error('usage: build-token-clusters.ts <fit prefix> <out.json> [assign prefix ...]');

@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { mulberry32 } from '@affinity/contracts';
 import { cosineSimilarity, Embedder, getModelSpec, type BatchInfo } from '@affinity/embeddings';
 import { environment, percentile, writeResults } from '../support/report';
 
@@ -28,13 +29,7 @@ function corpus(): string[] {
     .map((line) => line.match(/^"[^"]*","[^"]*","[^"]*","((?:[^"]|"")*)"/)?.[1]?.replaceAll('""', '"'))
     .filter((d): d is string => d !== undefined && d !== '');
   const all = [...new Set([...oa, ...uci])];
-  let seed = 0x5eed1234;
-  const rand = () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rand = mulberry32(0x5eed1234);
   for (let i = all.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
     [all[i], all[j]] = [all[j]!, all[i]!];

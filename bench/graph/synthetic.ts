@@ -1,16 +1,7 @@
-import type { Interaction, InteractionType } from '@affinity/contracts';
+import { mulberry32, type Interaction, type InteractionType } from '@affinity/contracts';
 
-/** mulberry32: tiny seeded PRNG, enough for reproducible synthetic workloads. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded PRNG (mulberry32), under the name the graph benches use. */
+export const rng = mulberry32;
 
 /** Inverse-CDF sampler of a Zipf(s) law over ranks 0..n−1. */
 function zipf(n: number, s: number): (u: number) => number {

@@ -1,14 +1,8 @@
-import { derivedEventId, sha256Hex, type EnrichedProductInput } from '@affinity/contracts';
+import { derivedEventId, mulberry32, sha256Hex, type EnrichedProductInput } from '@affinity/contracts';
 
 /** Seeded PRNG (mulberry32) so fixtures are the same on every run. */
 export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(seed);
 }
 
 export function unitVector(dim: number, rnd: () => number): Float32Array {

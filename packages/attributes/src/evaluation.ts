@@ -6,9 +6,9 @@
  * value), VW (a different value: both a false positive and a false negative);
  * P = VC / (NV + VC + VW), R = VC / (VN + VC + VW), F1 their harmonic mean.
  */
+import { mulberry32 } from '@affinity/contracts';
 import type { CategorySchema } from './category-schema';
 import { AttributeExtractor } from './attribute-extractor';
-import { mulberry32 } from './internal/random';
 import { SchemaIndex } from './internal/schema-index';
 import { type LearnVocabularyOptions, learnVocabulary } from './learn-vocabulary';
 import { Vocabulary } from './vocabulary';

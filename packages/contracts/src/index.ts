@@ -29,3 +29,4 @@ export {
 } from './codec';
 export type { Decoder, EnrichedEvent, RawMessage } from './codec';
 export { derivedEventId, newEventId, sha256Hex } from './ids';
+export { SeededRandom, mulberry32 } from './seeded-random';

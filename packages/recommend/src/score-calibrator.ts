@@ -1,3 +1,4 @@
+import { SeededRandom } from '@affinity/contracts';
 import { dot, normalizeInPlace } from './vector-math';
 
 /** Mean and standard deviation of a query's cosine to unrelated items. */
@@ -29,12 +30,12 @@ export class ScoreCalibrator {
   private vectors: Float32Array[] = [];
   private ids: string[] = [];
   private seen = 0;
-  private rng: number;
+  private readonly rng: SeededRandom;
 
   constructor(options: ScoreCalibratorOptions = {}) {
     this.capacity = options.sampleSize ?? 512;
     this.minStd = options.minStd ?? 0.02;
-    this.rng = options.seed ?? 1;
+    this.rng = new SeededRandom(options.seed ?? 1);
   }
 
   get size(): number {
@@ -89,11 +90,7 @@ export class ScoreCalibrator {
   }
 
   private random(): number {
-    // mulberry32: small, fast, seeded.
-    let t = (this.rng = (this.rng + 0x6d2b79f5) | 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.rng.next();
   }
 }
 

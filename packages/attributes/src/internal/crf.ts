@@ -1,4 +1,4 @@
-import { mulberry32 } from './random';
+import { mulberry32 } from '@affinity/contracts';
 
 /**
  * Linear-chain CRF over BIO tags with hashed (feature, label) weights.

@@ -1,3 +1,5 @@
+import { mulberry32 } from '@affinity/contracts';
+
 /**
  * Seeded synthetic embeddings for tests and benchmarks (NOT real embeddings): a mixture of
  * Gaussians in a low-dimensional latent space, mapped to `dim` dimensions by a fixed random
@@ -32,13 +34,7 @@ export interface SyntheticSet {
 }
 
 export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(seed >>> 0 || 1);
 }
 
 function gaussian(rand: () => number): () => number {
