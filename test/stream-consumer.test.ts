@@ -1,5 +1,5 @@
 import { RetriableError, UnavailableError, ValidationError, decodeInteraction, encodeJson, parseWith, DlqRecord, topicName, type Interaction } from '@affinity/contracts';
-import { BatchConsumer, EventProducer, createKafka, createLogger } from '@affinity/stream';
+import { BatchConsumer, EventProducer, createKafka, createLogger, type BatchConsumerOptions, type InputSpec } from '@affinity/stream';
 import type { Admin, Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { committedTotal, createTopics, deleteTopicsWithPrefix, readAll, stack, uniquePrefix, waitFor } from './support/harness';
@@ -24,6 +24,16 @@ function event(i: number, productId: string): Interaction {
   return { type: 'view', eventId: `e${i}`, userId: 'u1', productId, sessionId: 's1', ts: 1_700_000_000_000 + i };
 }
 
+type Streams = { interactions: InputSpec<Interaction> };
+
+/** A consumer of this suite's interactions topic; each test adds its group, handler and options. */
+function interactionsConsumer(
+  producer: EventProducer,
+  options: Omit<BatchConsumerOptions<Streams>, 'kafka' | 'inputs' | 'producer' | 'logger'>,
+): BatchConsumer<Streams> {
+  return new BatchConsumer({ kafka, inputs: { interactions: { topic: topicName('interactions', { prefix }), decode: decodeInteraction } }, producer, logger, ...options });
+}
+
 describe('batch consumer failure handling', () => {
   it('retries transient failures, waits out outages, isolates poison events into the DLQ, and keeps order', async () => {
     const topic = topicName('interactions', { prefix });
@@ -36,12 +46,8 @@ describe('batch consumer failure handling', () => {
     const handled: string[] = [];
     const attempts = new Map<string, number>();
     let outageUntil = 0;
-    const consumer = new BatchConsumer({
-      kafka,
+    const consumer = interactionsConsumer(producer, {
       groupId: `${prefix}g`,
-      inputs: { interactions: { topic, decode: decodeInteraction } },
-      producer,
-      logger,
       maxBatchSize: 25,
       retry: { maxAttempts: 4, initialDelayMs: 20, maxDelayMs: 100 },
       unavailableMaxDelayMs: 200,
@@ -90,12 +96,8 @@ describe('batch consumer failure handling', () => {
     await producer.send(topic, Array.from({ length: 40 }, (_, i) => event(100 + i, `q${i}`)).map((e) => ({ key: e.userId, value: e })));
     let hookDoneAt = 0;
     const seen: { offset: number; at: number }[] = [];
-    const consumer = new BatchConsumer({
-      kafka,
+    const consumer = interactionsConsumer(producer, {
       groupId,
-      inputs: { interactions: { topic, decode: decodeInteraction } },
-      producer,
-      logger,
       onAssignment: async (assigned) => {
         expect(assigned).toEqual([{ topic, partitions: [0] }]);
         await new Promise((r) => setTimeout(r, 500)); // e.g. restoring a snapshot
@@ -123,12 +125,8 @@ describe('batch consumer failure handling', () => {
     const producer = new EventProducer({ kafka });
     let tries = 0;
     const seen: number[] = [];
-    const consumer = new BatchConsumer({
-      kafka,
+    const consumer = interactionsConsumer(producer, {
       groupId: `${prefix}hook-retry`,
-      inputs: { interactions: { topic, decode: decodeInteraction } },
-      producer,
-      logger,
       onAssignment: async () => {
         tries++;
         // What a fresh broker answers while it still elects partition leaders.
@@ -160,12 +158,8 @@ describe('batch consumer failure handling', () => {
     // 6 s session timeout, once, so the coordinator evicts the member.
     const handledAt = new Map<number, number>();
     let blocked = false;
-    const consumer = new BatchConsumer({
-      kafka,
+    const consumer = interactionsConsumer(producer, {
       groupId,
-      inputs: { interactions: { topic, decode: decodeInteraction } },
-      producer,
-      logger,
       maxBatchSize: 10,
       sessionTimeoutMs: 6000,
       heartbeatIntervalMs: 500,
@@ -194,12 +188,8 @@ describe('batch consumer failure handling', () => {
 
   it('close() is idempotent and safe before start', async () => {
     const producer = new EventProducer({ kafka });
-    const consumer = new BatchConsumer({
-      kafka,
+    const consumer = interactionsConsumer(producer, {
       groupId: `${prefix}idle`,
-      inputs: { interactions: { topic: topicName('interactions', { prefix }), decode: decodeInteraction } },
-      producer,
-      logger,
       handler: async () => undefined,
     });
     await Promise.all([consumer.close(), consumer.close()]);

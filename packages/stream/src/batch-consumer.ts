@@ -131,7 +131,7 @@ const MEMBERSHIP_ERRORS = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'R
  * missed session, or a rebalance is under way). Retrying the commit cannot help; kafkajs
  * rejoins only when such an error reaches its runner, so it must be rethrown, not swallowed.
  */
-export function isMembershipError(err: unknown): err is Error {
+function isMembershipError(err: unknown): err is Error {
   return err instanceof Error && MEMBERSHIP_ERRORS.has((err as { type?: unknown }).type as string);
 }
 

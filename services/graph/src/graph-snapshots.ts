@@ -52,18 +52,29 @@ export class GraphSnapshots {
   ) {}
 
   private lastGen = 0;
+  private queue: Promise<unknown> = Promise.resolve();
+  private inFlight = 0;
 
   private chunkKey(gen: string, part: 'g' | 'f', i: number): string {
     return this.keys.key('graph', 'snap', gen, part, i);
   }
 
   /**
-   * Saves the graph, the FastRP state and the offsets they reflect. All three are captured
-   * in one synchronous step, before any await: the handler keeps applying events while the
-   * chunks are written, and offsets read later would claim events the saved graph lacks
-   * (a restore would then skip them).
+   * Saves the graph, the FastRP state and the offsets they reflect. Saves run one at a time: a
+   * call while one is writing waits for it, then captures the then-current state. All three
+   * are captured in one synchronous step, before any await: the handler keeps applying events
+   * while the chunks are written, and offsets read later would claim events the saved graph
+   * lacks (a restore would then skip them).
    */
-  async save(graph: BehaviourGraph, fastrp: IncrementalFastRP, offsets: ReadonlyMap<number, string>): Promise<SaveOutcome> {
+  save(graph: BehaviourGraph, fastrp: IncrementalFastRP, offsets: ReadonlyMap<number, string>): Promise<SaveOutcome> {
+    // Idle: write now, so the state is captured at this call. Busy: after the save in flight.
+    const run = this.inFlight === 0 ? this.write(graph, fastrp, offsets) : this.queue.then(() => this.write(graph, fastrp, offsets));
+    this.inFlight++;
+    this.queue = run.catch(() => undefined).finally(() => this.inFlight--);
+    return run;
+  }
+
+  private async write(graph: BehaviourGraph, fastrp: IncrementalFastRP, offsets: ReadonlyMap<number, string>): Promise<SaveOutcome> {
     const gen = String(Math.max(Date.now(), this.lastGen + 1));
     this.lastGen = Number(gen);
     const g = graph.snapshotChunks();

@@ -83,7 +83,11 @@ async function handle(partition: number, events: readonly ConsumedEvent<Interact
   nodesGauge.set(g.nodeCount);
   const causes = new Map<string, Interaction[]>();
   for (const e of values) {
-    for (const k of [`user:${e.userId}`, `item:${e.productId}`]) causes.set(k, [...(causes.get(k) ?? []), e]);
+    for (const k of [`user:${e.userId}`, `item:${e.productId}`]) {
+      const list = causes.get(k);
+      if (list === undefined) causes.set(k, [e]);
+      else list.push(e);
+    }
   }
   await publish(result.changed, causes, `${partition}:${lastOffset}`);
   offsets.set(partition, (BigInt(lastOffset) + 1n).toString());
@@ -93,22 +97,11 @@ async function handle(partition: number, events: readonly ConsumedEvent<Interact
   }
 }
 
-let saving: Promise<void> | undefined;
-
-/** One snapshot at a time: a timer tick while a save is still writing waits for it instead of racing it. */
 async function snapshot(): Promise<void> {
-  while (saving) await saving;
   if (!leading || !graph || !fastrp) return;
-  const g = graph;
-  const captured = { nodes: g.nodeCount, offsets: Object.fromEntries(offsets) };
-  saving = (async () => {
-    const outcome = await snapshots.save(g, fastrp!, offsets);
-    if (outcome === 'saved') logger.info(captured, 'graph snapshot written');
-    else logger.warn({ outcome }, 'snapshot not committed');
-  })().finally(() => {
-    saving = undefined;
-  });
-  await saving;
+  const outcome = await snapshots.save(graph, fastrp, offsets);
+  if (outcome === 'saved') logger.info({ nodes: graph.nodeCount }, 'graph snapshot written');
+  else logger.warn({ outcome }, 'snapshot not committed');
 }
 
 const admin = kit.kafka.admin();
