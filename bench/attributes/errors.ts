@@ -1,5 +1,5 @@
 /**
- * Error analysis for attribute extraction: cross-validates like evaluate.ts and prints, per
+ * Error analysis for attribute extraction: cross-validates like run.ts and prints, per
  * attribute, the wrong values (VW), misses (VN) and false positives (NV) with their titles.
  *
  *   npx tsx bench/attributes/errors.ts [attribute ...] > /tmp/errors.txt

@@ -1,16 +1,26 @@
 import { ConfigError, type ExtractedAttribute, normalizeMultiline, normalizeText } from '@affinity/contracts';
 import { type AttributeSpec, type CategorySchema, loadCategorySchemas } from './category-schema';
 import type { CategoryVocab } from './internal/category-vocab';
-import { type TextAnalysis, analyseText, featureStrings, hashFeatures } from './internal/features';
+import { type TextAnalysis, analyseText, featureStrings, hashFeatures, wordVectorFeatures } from './internal/features';
 import { SchemaIndex } from './internal/schema-index';
 import { allowedTags } from './internal/tags';
 import type { Token } from './internal/tokenize';
 import { ZeroShotChooser, type EmbedTexts } from './internal/zero-shot';
-import { type LabelledProduct, type LearnVocabularyOptions, learnVocabulary, longestLeading } from './learn-vocabulary';
+import { type LabelledProduct, type LearnVocabularyOptions, learnVocabulary, longestLeading, titleWords } from './learn-vocabulary';
 import type { PatternMatch } from './patterns';
 import { Vocabulary } from './vocabulary';
 
 export type { EmbedTexts } from './internal/zero-shot';
+
+/**
+ * Contextual word vectors from an embedding model; `Embedder` from @affinity/embeddings fits.
+ * Given texts as word lists, returns one row-major `words × dim` matrix per text.
+ */
+export interface WordVectorSource {
+  readonly modelId: string;
+  readonly dim: number;
+  embedWordsInContext(texts: readonly (readonly string[])[]): Promise<Float32Array[]>;
+}
 
 export interface AttributeExtractorOptions {
   /** Category schemas (see `loadCategorySchemas`, `mergeCategorySchemas`). @defaultValue the bundled schemas */
@@ -35,6 +45,11 @@ export interface AttributeExtractorOptions {
   embed?: EmbedTexts;
   /** Cosine similarity (0..1) a zero-shot choice needs. @defaultValue 0.85 */
   zeroShotMinSimilarity?: number;
+  /**
+   * Where {@link AttributeExtractor.extractAll} gets title word vectors when the vocabulary's tagger
+   * reads them ({@link Vocabulary.wordVectorModel}); must be that same model. @defaultValue undefined
+   */
+  wordVectors?: WordVectorSource;
 }
 
 export interface ExtractInput {
@@ -44,6 +59,12 @@ export interface ExtractInput {
   category?: string | readonly string[];
   /** Values the catalog already knows: they win and are reported with source 'catalog'. */
   catalogAttributes?: Readonly<Record<string, string>>;
+  /**
+   * Contextual vectors of `titleWords(title)` from the vocabulary's word-vector model (row-major,
+   * words × dim). Required by {@link AttributeExtractor.extract} when the tagger reads word vectors;
+   * {@link AttributeExtractor.extractAll} computes them.
+   */
+  titleWordVectors?: Float32Array;
 }
 
 interface Candidate {
@@ -84,6 +105,7 @@ export class AttributeExtractor {
   private readonly descriptionFactor: number;
   private readonly maxDescriptionChars: number;
   private readonly zeroShot: ZeroShotChooser | undefined;
+  private readonly wordVectors: WordVectorSource | undefined;
   private readonly seedMatchers = new Map<AttributeSpec, { re: RegExp; values: Map<string, string> }>();
 
   constructor(options: AttributeExtractorOptions = {}) {
@@ -101,6 +123,7 @@ export class AttributeExtractor {
     this.descriptionFactor = options.descriptionFactor ?? 0.85;
     this.maxDescriptionChars = options.maxDescriptionChars ?? 4000;
     this.zeroShot = options.embed === undefined ? undefined : new ZeroShotChooser(options.embed, options.zeroShotMinSimilarity ?? 0.85);
+    this.wordVectors = options.wordVectors;
   }
 
   get vocabulary(): Vocabulary {
@@ -122,6 +145,29 @@ export class AttributeExtractor {
     return this.index.resolve(category).schema;
   }
 
+  /**
+   * {@link extract} for many products; when the tagger reads word vectors, the titles that lack
+   * `titleWordVectors` are embedded in one call to the `wordVectors` source first.
+   * @throws ConfigError when the tagger reads word vectors and no source of that model was given
+   */
+  async extractAll(inputs: readonly ExtractInput[]): Promise<ExtractedAttribute[][]> {
+    const model = this.vocab.wordVectorModel;
+    if (model === undefined) return inputs.map((i) => this.extract(i));
+    const missing = inputs.flatMap((input, i) => (input.titleWordVectors === undefined ? [i] : []));
+    if (missing.length === 0) return inputs.map((i) => this.extract(i));
+    const source = this.wordVectors;
+    if (source === undefined || source.modelId !== model) {
+      throw new ConfigError(`the attribute tagger reads word vectors of ${model}; give the AttributeExtractor a wordVectors source of that model (got ${source?.modelId ?? 'none'})`);
+    }
+    const vectors = await source.embedWordsInContext(missing.map((i) => titleWords((inputs[i] as ExtractInput).title)));
+    const withVectors = [...inputs];
+    missing.forEach((i, j) => {
+      withVectors[i] = { ...(inputs[i] as ExtractInput), titleWordVectors: vectors[j] };
+    });
+    return withVectors.map((i) => this.extract(i));
+  }
+
+  /** @throws TypeError when the tagger reads word vectors and `input.titleWordVectors` is missing (see {@link extractAll}) */
   extract(input: ExtractInput): ExtractedAttribute[] {
     const { key, schema } = this.index.resolve(input.category);
     const out: ExtractedAttribute[] = [];
@@ -139,7 +185,7 @@ export class AttributeExtractor {
     const chosen: Candidate[] = [];
     if (title !== '') {
       const a = analyseText(title, vocab, this.vocab.tagger === undefined ? undefined : this.vocab.global);
-      chosen.push(...this.choose(this.titleCandidates(a, key, schema, vocab), specs, filled));
+      chosen.push(...this.choose(this.titleCandidates(a, key, schema, vocab, input.titleWordVectors), specs, filled));
     }
     const description = input.description === undefined ? '' : normalizeMultiline(input.description).slice(0, this.maxDescriptionChars);
     if (description !== '') {
@@ -161,7 +207,7 @@ export class AttributeExtractor {
    * similarity with the title's n-grams. Without an embedder this equals {@link extract}.
    */
   async extractWithZeroShot(input: ExtractInput): Promise<ExtractedAttribute[]> {
-    const found = this.extract(input);
+    const [found = []] = await this.extractAll([input]);
     if (this.zeroShot === undefined) return found;
     const { key, schema } = this.index.resolve(input.category);
     const have = new Set(found.map((a) => a.name));
@@ -185,14 +231,19 @@ export class AttributeExtractor {
     return found;
   }
 
-  private titleCandidates(a: TextAnalysis, key: string, schema: CategorySchema, vocab: CategoryVocab | undefined): Candidate[] {
+  private titleCandidates(a: TextAnalysis, key: string, schema: CategorySchema, vocab: CategoryVocab | undefined, wordVectors: Float32Array | undefined): Candidate[] {
     const title = a.text;
     const out = this.textCandidates(a, 'title', schema, vocab);
     const tagger = this.vocab.tagger;
     if (tagger !== undefined) {
       const allowed = allowedTags(this.attrIndex(), schema, vocab);
       if (allowed.length > 1) {
-        const spans = tagger.spans({ features: hashFeatures(featureStrings(a, key, vocab, undefined, this.vocab.tokenClusters)), allowed }, MIN_SPAN_PROBABILITY);
+        let dense: Float32Array | undefined;
+        if (tagger.denseDim > 0) {
+          if (wordVectors === undefined) throw new TypeError(`the attribute tagger reads word vectors of ${this.vocab.wordVectorModel}: give titleWordVectors, or use extractAll with a wordVectors source`);
+          dense = wordVectorFeatures(wordVectors, a.tokens.length, tagger.denseDim, 'titleWordVectors');
+        }
+        const spans = tagger.spans({ features: hashFeatures(featureStrings(a, key, vocab, undefined, this.vocab.tokenClusters)), allowed, dense }, MIN_SPAN_PROBABILITY);
         for (const s of spans) {
           const attr = this.vocab.attributes[s.attr] as string;
           const start = (a.tokens[s.start] as Token).start;

@@ -164,6 +164,11 @@ export interface CrossValidationOptions {
    * @defaultValue false
    */
   leak?: boolean;
+  /**
+   * Contextual vectors of `titleWords(examples[i].title)`, aligned with `examples`, when
+   * `learn.wordVectors` names their model: training and extraction both read them.
+   */
+  titleWordVectors?: readonly Float32Array[];
 }
 
 /**
@@ -179,19 +184,14 @@ export function crossValidate(examples: readonly GoldExample[], options: CrossVa
   );
   const predictions: Prediction[] = examples.map(() => ({ values: new Map() }));
   for (let f = 0; f < k; f++) {
-    const train = examples.filter((_, i) => options.leak === true || fold[i] !== f);
-    const vocabulary =
-      options.learn === false
-        ? Vocabulary.empty()
-        : learnVocabulary(
-            train.map((e) => ({ title: e.title, category: e.category, attributes: e.gold })),
-            { ...options.learn, schemas: options.schemas },
-          );
+    const vectors = options.titleWordVectors;
+    const train = examples.flatMap((e, i) => (options.leak === true || fold[i] !== f ? [{ title: e.title, category: e.category, attributes: e.gold, titleWordVectors: vectors?.[i] }] : []));
+    const vocabulary = options.learn === false ? Vocabulary.empty() : learnVocabulary(train, { ...options.learn, schemas: options.schemas });
     const extractor = new AttributeExtractor({ schemas: options.schemas, vocabulary, minConfidence: 0 });
     examples.forEach((e, i) => {
       if (fold[i] !== f) return;
       const p = predictions[i] as Prediction;
-      for (const a of extractor.extract({ title: e.title, category: e.category })) {
+      for (const a of extractor.extract({ title: e.title, category: e.category, titleWordVectors: vectors?.[i] })) {
         const cur = p.values.get(a.name);
         if (a.field === 'title' && (cur === undefined || a.confidence > cur.confidence)) p.values.set(a.name, { raw: a.raw ?? a.value, confidence: a.confidence });
       }

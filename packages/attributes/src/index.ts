@@ -1,5 +1,5 @@
 export { AttributeExtractor } from './attribute-extractor';
-export type { AttributeExtractorOptions, EmbedTexts, ExtractInput } from './attribute-extractor';
+export type { AttributeExtractorOptions, EmbedTexts, ExtractInput, WordVectorSource } from './attribute-extractor';
 export {
   AttributeSpec,
   BUNDLED_SCHEMA_DIR,
@@ -10,7 +10,7 @@ export {
   toAttributeName,
 } from './category-schema';
 export type { AttributeSpecInput, CategorySchemaInput } from './category-schema';
-export { learnVocabulary } from './learn-vocabulary';
+export { learnVocabulary, titleWords } from './learn-vocabulary';
 export type { LabelledProduct, LearnVocabularyOptions } from './learn-vocabulary';
 export { PATTERN_KINDS, findPatterns, formatNumber, parseNumber } from './patterns';
 export type { PatternKind, PatternMatch } from './patterns';

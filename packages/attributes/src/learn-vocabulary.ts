@@ -2,7 +2,7 @@ import { normalizeText } from '@affinity/contracts';
 import { type CategorySchema, loadCategorySchemas } from './category-schema';
 import { CategoryVocab, leadingKeys } from './internal/category-vocab';
 import { type CrfSequence, LinearChainCrf } from './internal/crf';
-import { analyseText, featureStrings, hashFeatures } from './internal/features';
+import { analyseText, featureStrings, hashFeatures, wordVectorFeatures } from './internal/features';
 import { MAX_VALUE_TOKENS, alignSpan, lookupAll, tokenKey } from './internal/gazetteer';
 import { findPatterns } from './patterns';
 import { SchemaIndex } from './internal/schema-index';
@@ -18,6 +18,11 @@ export interface LabelledProduct {
   category?: string | readonly string[];
   /** Known attribute values by key ("Brand", "net_content", ...); values that occur in the title teach the tagger. */
   attributes?: Readonly<Record<string, string>>;
+  /**
+   * Contextual vectors of `titleWords(title)` (row-major, words × dim), from the model named in
+   * {@link LearnVocabularyOptions.wordVectors}; required then for every product with attributes.
+   */
+  titleWordVectors?: Float32Array;
 }
 
 export interface LearnVocabularyOptions {
@@ -39,6 +44,12 @@ export interface LearnVocabularyOptions {
    * @defaultValue false
    */
   tokenClusters?: TokenClusters | false;
+  /**
+   * Train the tagger on contextual word vectors too (each product's `titleWordVectors`), from this
+   * embedding model; extraction then needs vectors from the same model. OA-Mine CV: +0.01 F1.
+   * @defaultValue undefined (none)
+   */
+  wordVectors?: { model: string; dim: number };
 }
 
 const DEFAULT_EPOCHS = 6;
@@ -51,6 +62,8 @@ interface Prepared {
   tokens: Token[];
   /** [attr, token start, token end, char start, char end] */
   spans: [string, number, number, number, number][];
+  /** Scaled word-vector features, when learning with word vectors. */
+  dense: Float32Array | undefined;
   labels: Set<string>;
   tokenAttrs: Set<string>;
 }
@@ -132,7 +145,13 @@ export function learnVocabulary(products: Iterable<LabelledProduct>, options: Le
       }
       spans.push([attr, r[0], r[1], start, end]);
     }
-    prepared.push({ key, schema, title, tokens, spans, labels, tokenAttrs });
+    const wv = options.wordVectors;
+    let dense: Float32Array | undefined;
+    if (wv !== undefined && spans.length > 0) {
+      if (p.titleWordVectors === undefined) throw new TypeError(`learning with ${wv.model} word vectors: no titleWordVectors for "${title}"`);
+      dense = wordVectorFeatures(p.titleWordVectors, tokens.length, wv.dim, `"${title}"`);
+    }
+    prepared.push({ key, schema, title, tokens, spans, dense, labels, tokenAttrs });
   }
 
   // Second pass: how often each known form occurs at all, and how reliable patterns and leading n-grams are.
@@ -186,16 +205,16 @@ export function learnVocabulary(products: Iterable<LabelledProduct>, options: Le
         if (!allowed.includes(1 + 2 * k)) continue;
         for (let i = s; i < e; i++) goldTags[i] = i === s ? 1 + 2 * k : 2 + 2 * k;
       }
-      return { features: feats, allowed, gold: goldTags };
+      return { features: feats, allowed, gold: goldTags, dense: r.dense };
     });
-    tagger = new LinearChainCrf(attributes.length * 2 + 1, options.hashBits ?? 18);
+    tagger = new LinearChainCrf(attributes.length * 2 + 1, options.hashBits ?? 18, undefined, undefined, options.wordVectors?.dim ?? 0);
     tagger.train(seqs, {
       epochs: options.epochs ?? DEFAULT_EPOCHS,
       learningRate: options.learningRate ?? DEFAULT_LEARNING_RATE,
       seed: options.seed ?? 1,
     });
   }
-  return new Vocabulary(attributes, categories, global, tagger, tagger === undefined ? undefined : clusters);
+  return new Vocabulary(attributes, categories, global, tagger, tagger === undefined ? undefined : clusters, options.wordVectors?.model);
 }
 
 /**
@@ -208,4 +227,12 @@ export function longestLeading(tokens: readonly Token[], vocab: CategoryVocab, o
     if ((vocab.leading.get(k) ?? 0) - (own ? 1 : 0) >= 2) best = n + 1;
   });
   return best;
+}
+
+/**
+ * The words of a title as the tagger tokenizes it (after the same text normalization), in order:
+ * what `Embedder.embedWordsInContext` must be given to produce `titleWordVectors`.
+ */
+export function titleWords(title: string): string[] {
+  return tokenize(normalizeText(title)).map((t) => t.text);
 }

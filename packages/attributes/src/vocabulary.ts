@@ -39,6 +39,16 @@ export const SerializedVocabulary = z.object({
       weights: z.string().optional(),
       /** ...or of all 2^bits weights (float32), when more than half are non-zero. */
       dense: z.string().optional(),
+      /** Weights of the contextual word-vector features (see `titleWords`), when the tagger reads them. */
+      wordVectors: z
+        .object({
+          /** Embedding model id whose vectors the tagger was trained on; extraction must use the same. */
+          model: z.string().min(1),
+          dim: z.number().int().positive(),
+          /** base64 of float32, (attributes * 2 + 1) * dim entries. */
+          weights: z.string(),
+        })
+        .optional(),
     })
     .refine((t) => t.dense !== undefined || (t.index !== undefined && t.weights !== undefined), 'either dense or index + weights')
     .optional(),
@@ -102,14 +112,33 @@ export class Vocabulary {
   readonly tagger: LinearChainCrf | undefined;
   /** Word clusters the tagger was trained with; extraction computes the same features. */
   readonly tokenClusters: TokenClusters | undefined;
+  /**
+   * Embedding model whose contextual word vectors the tagger reads (see `titleWords`), or
+   * undefined when it reads none. Extraction needs vectors from this same model.
+   */
+  readonly wordVectorModel: string | undefined;
 
   /** @internal Use {@link learnVocabulary} or {@link Vocabulary.fromJSON}. */
-  constructor(attributes: readonly string[], categories: ReadonlyMap<string, CategoryVocab>, global: CategoryVocab, tagger?: LinearChainCrf, tokenClusters?: TokenClusters) {
+  constructor(
+    attributes: readonly string[],
+    categories: ReadonlyMap<string, CategoryVocab>,
+    global: CategoryVocab,
+    tagger?: LinearChainCrf,
+    tokenClusters?: TokenClusters,
+    wordVectorModel?: string,
+  ) {
     this.attributes = attributes;
     this.categories = categories;
     this.global = global;
     this.tagger = tagger;
     this.tokenClusters = tokenClusters;
+    this.wordVectorModel = tagger !== undefined && tagger.denseDim > 0 ? wordVectorModel : undefined;
+    if (tagger !== undefined && tagger.denseDim > 0 && wordVectorModel === undefined) throw new TypeError('a tagger with word-vector weights needs the model id of those vectors');
+  }
+
+  /** Length of the word vectors the tagger reads (0: none). */
+  get wordVectorDim(): number {
+    return this.tagger?.denseDim ?? 0;
   }
 
   static empty(): Vocabulary {
@@ -153,6 +182,7 @@ export class Vocabulary {
         }
         tagger = { bits: this.tagger.bits, transitions, index: toBase64(index), weights: toBase64(weights) };
       }
+      if (this.wordVectorModel !== undefined) tagger.wordVectors = { model: this.wordVectorModel, dim: this.tagger.denseDim, weights: toBase64(this.tagger.denseWeights) };
     }
     return { version: VOCABULARY_FORMAT_VERSION, attributes: [...this.attributes], categories, global: statsToJson(this.global), tagger };
   }
@@ -191,8 +221,12 @@ export class Vocabulary {
           weights[at] = values[i] as number;
         }
       }
-      tagger = new LinearChainCrf(numTags, s.tagger.bits, weights, transitions);
+      const wv = s.tagger.wordVectors;
+      const denseWeights = wv === undefined ? undefined : fromBase64(wv.weights, Float32Array);
+      if (wv !== undefined && denseWeights?.length !== numTags * wv.dim) throw mismatch(`${denseWeights?.length} word-vector weights, expected ${numTags} x ${wv.dim}`);
+      tagger = new LinearChainCrf(numTags, s.tagger.bits, weights, transitions, wv?.dim ?? 0, denseWeights);
+      return new Vocabulary(s.attributes, categories, statsFromJson(s.global), tagger, undefined, wv?.model);
     }
-    return new Vocabulary(s.attributes, categories, statsFromJson(s.global), tagger);
+    return new Vocabulary(s.attributes, categories, statsFromJson(s.global));
   }
 }

@@ -1,6 +1,6 @@
 import { ExtractedAttribute } from '@affinity/contracts';
 import { describe, expect, it } from 'vitest';
-import { AttributeExtractor, type LabelledProduct, Vocabulary, learnVocabulary, loadCategorySchemas } from '@affinity/attributes';
+import { AttributeExtractor, type LabelledProduct, Vocabulary, learnVocabulary, loadCategorySchemas, titleWords } from '@affinity/attributes';
 
 const schemas = loadCategorySchemas();
 
@@ -168,5 +168,84 @@ describe('zero-shot hook', () => {
     const ex = new AttributeExtractor({ schemas });
     const input = { title: 'Trail Runner for Womans, Size 8' };
     expect(await ex.extractWithZeroShot(input)).toEqual(ex.extract(input));
+  });
+});
+
+describe('a tagger that reads contextual word vectors', () => {
+  /** A deterministic stand-in for the embedding model (the real one is tested in @affinity/embeddings): a hashed word plus its left neighbour. */
+  const source = (modelId = 'hashed-words') => {
+    const dim = 16;
+    let calls = 0;
+    return {
+      modelId,
+      dim,
+      get calls() {
+        return calls;
+      },
+      embedWordsInContext: async (texts: readonly (readonly string[])[]) => {
+        calls++;
+        return texts.map((words) => {
+          const m = new Float32Array(words.length * dim);
+          const slot = (w: string) => [...w.toLowerCase()].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 9973, 7) % dim;
+          words.forEach((w, i) => {
+            m[i * dim + slot(w)] = 1;
+            if (i > 0) {
+              const k = i * dim + slot(words[i - 1] as string);
+              m[k] = (m[k] as number) + 0.5;
+            }
+          });
+          return m;
+        });
+      },
+    };
+  };
+  const withVectors = async (products: LabelledProduct[], s = source()) => {
+    const vectors = await s.embedWordsInContext(products.map((p) => titleWords(p.title)));
+    return products.map((p, i) => ({ ...p, titleWordVectors: vectors[i] }));
+  };
+
+  it('records the model, needs its vectors to extract, and gets them itself in extractAll', async () => {
+    const s = source();
+    const vocabulary = learnVocabulary(await withVectors(coffeeCatalog(), s), { schemas, wordVectors: { model: s.modelId, dim: s.dim } });
+    expect(vocabulary.wordVectorModel).toBe('hashed-words');
+    expect(vocabulary.wordVectorDim).toBe(16);
+    const title = 'Kicking Horse Whole Bean, Dark Roast, 2 Pound';
+    const plain = new AttributeExtractor({ schemas, vocabulary });
+    expect(() => plain.extract({ title, category: 'Coffee' })).toThrow(/word vectors of hashed-words/);
+    await expect(plain.extractAll([{ title, category: 'Coffee' }])).rejects.toThrow(/wordVectors source of that model \(got none\)/);
+    await expect(new AttributeExtractor({ schemas, vocabulary, wordVectors: source('another-model') }).extractAll([{ title }])).rejects.toThrow(/got another-model/);
+
+    const ex = new AttributeExtractor({ schemas, vocabulary, wordVectors: s });
+    const before = s.calls;
+    const [got, second] = await ex.extractAll([{ title, category: 'Coffee' }, { title: 'Illy Ground Coffee, Medium Roast, 12 Ounce Tin', category: 'Coffee' }]);
+    expect(s.calls).toBe(before + 1);
+    expect(Object.fromEntries((got ?? []).map((a) => [a.name, a.raw]))).toMatchObject({ brand: 'Kicking Horse', roast_type: 'Dark Roast', item_form: 'Whole Bean', net_content: '2 Pound' });
+    expect(second?.length).toBeGreaterThan(0);
+    const [titleWordVectors] = await s.embedWordsInContext([titleWords(title)]);
+    expect(ex.extract({ title, category: 'Coffee', titleWordVectors })).toEqual(got);
+    expect(() => ex.extract({ title, category: 'Coffee', titleWordVectors: new Float32Array(5) })).toThrow(/expected \d+ word vectors of 16/);
+  });
+
+  it('the word-vector weights change what the tagger says and survive serialization', async () => {
+    const s = source();
+    const catalog = await withVectors(coffeeCatalog(), s);
+    const vocabulary = learnVocabulary(catalog, { schemas, wordVectors: { model: s.modelId, dim: s.dim } });
+    const json = vocabulary.toJSON();
+    expect(json.tagger?.wordVectors).toMatchObject({ model: 'hashed-words', dim: 16 });
+    const again = Vocabulary.fromJSON(JSON.parse(JSON.stringify(json)));
+    expect(again.wordVectorModel).toBe('hashed-words');
+    const a = new AttributeExtractor({ schemas, vocabulary, wordVectors: s, minConfidence: 0 });
+    const b = new AttributeExtractor({ schemas, vocabulary: again, wordVectors: s, minConfidence: 0 });
+    const inputs = catalog.slice(0, 6).map((p) => ({ title: `${p.title} Limited`, category: 'Coffee' }));
+    expect(await b.extractAll(inputs)).toEqual(await a.extractAll(inputs));
+    // Zero vectors give other confidences than the real ones: the dense weights are read.
+    const zeros = inputs.map((i) => ({ ...i, titleWordVectors: new Float32Array(titleWords(i.title).length * s.dim) }));
+    expect(zeros.map((i) => a.extract(i).map((x) => x.confidence))).not.toEqual((await a.extractAll(inputs)).map((r) => r.map((x) => x.confidence)));
+    const broken = { ...json, tagger: { ...json.tagger!, wordVectors: { ...json.tagger!.wordVectors!, dim: 15 } } };
+    expect(() => Vocabulary.fromJSON(broken)).toThrow(/does not match/);
+  });
+
+  it('refuses to learn from a labelled product without vectors', () => {
+    expect(() => learnVocabulary(coffeeCatalog(), { schemas, wordVectors: { model: 'hashed-words', dim: 16 } })).toThrow(/no titleWordVectors for "Lavazza/);
   });
 });

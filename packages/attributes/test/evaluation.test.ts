@@ -65,7 +65,7 @@ describe('stratified folds', () => {
 });
 
 describe('OA-Mine regression (5-fold cross-validation, learned from the other folds only)', () => {
-  // Floors sit about 0.02 under what bench/attributes/evaluate.ts measured with the same folds and
+  // Floors sit about 0.02 under what bench/attributes/run.ts (./dev bench attributes) measured with the same folds and
   // seeds (schema protocol P 0.796 / F1 0.745, annotated F1 0.756; see bench/results/attributes.md).
   // Everything is seeded, so only a code change moves these numbers.
   const FLOOR = { schemaF1: 0.725, schemaPrecision: 0.775, annotatedF1: 0.735 };

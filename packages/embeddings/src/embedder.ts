@@ -107,6 +107,29 @@ export class Embedder {
     return this.embedToMatrix(texts.map((t) => this.tokenizer.encode(t)));
   }
 
+  /**
+   * Contextual word vectors: each text is given as its words, and each word gets the mean of the
+   * model's last hidden state over its word pieces, in the context of the whole text. One row-major
+   * `words.length × dim` matrix per text (not normalized); words cut off by `maxSequenceLength`
+   * get zero rows. For token features such as attribute tagging.
+   */
+  async embedWordsInContext(texts: readonly (readonly string[])[]): Promise<Float32Array[]> {
+    this.assertOpen();
+    const encoded = texts.map((words) => this.tokenizer.encodeWords(words));
+    const out = encoded.map((e) => new Float32Array((e.starts.length - 1) * this.dim));
+    const encodings = encoded.map((e) => e.ids);
+    await this.track(async () => {
+      for (const batch of planBatches(encodings, this.options.maxBatchSize, this.options.maxBatchTokens)) {
+        await this.serialized(() =>
+          this.runBatch(encodings, batch, (hidden, padded) => {
+            batch.forEach((row, r) => wordMeans(hidden, r * padded, encoded[row]?.starts ?? new Int32Array(1), this.dim, out[row] as Float32Array));
+          }),
+        );
+      }
+    });
+    return out;
+  }
+
   /** Micro-batched single text: joins other submissions into one run (see {@link EmbedderOptions.maxWaitMs}). */
   submit(text: string): Promise<Float32Array> {
     try {
@@ -148,17 +171,24 @@ export class Embedder {
   }
 
   private embedToMatrix(encodings: readonly Int32Array[]): Promise<Float32Array> {
-    const work = (async () => {
+    return this.track(async () => {
       const out = new Float32Array(encodings.length * this.dim);
       for (const batch of planBatches(encodings, this.options.maxBatchSize, this.options.maxBatchTokens)) {
-        await this.serialized(() => this.runBatch(encodings, batch, out));
+        await this.serialized(() =>
+          this.runBatch(encodings, batch, (hidden, padded, lengths) => meanPool(hidden, lengths, padded, this.dim, this.spec.normalize === 'l2', out, batch)),
+        );
       }
       return out;
-    })();
-    this.inFlight.add(work);
-    const forget = () => this.inFlight.delete(work);
-    work.then(forget, forget);
-    return work;
+    });
+  }
+
+  /** Runs `work` as an in-flight job that {@link close} waits for. */
+  private track<T>(work: () => Promise<T>): Promise<T> {
+    const p = work();
+    this.inFlight.add(p);
+    const forget = () => this.inFlight.delete(p);
+    p.then(forget, forget);
+    return p;
   }
 
   /** Queues `fn` behind every run already requested, so only one onnxruntime run is live. */
@@ -168,7 +198,12 @@ export class Embedder {
     return next;
   }
 
-  private async runBatch(encodings: readonly Int32Array[], rows: Int32Array, out: Float32Array): Promise<void> {
+  /** Runs the rows `rows` of `encodings` as one padded batch and hands the last hidden state (`b × padded × dim`) to `consume`. */
+  private async runBatch(
+    encodings: readonly Int32Array[],
+    rows: Int32Array,
+    consume: (hidden: Float32Array, padded: number, lengths: Int32Array) => void,
+  ): Promise<void> {
     const started = performance.now();
     const b = rows.length;
     const lengths = new Int32Array(b);
@@ -202,7 +237,7 @@ export class Embedder {
       if (hidden === undefined || !(hidden.data instanceof Float32Array) || hidden.data.length !== b * padded * this.dim) {
         throw new ConfigError(`${this.spec.id}: unexpected output ${this.spec.onnx.output} with dims ${JSON.stringify(hidden?.dims)}`);
       }
-      meanPool(hidden.data, lengths, padded, this.dim, this.spec.normalize === 'l2', out, rows);
+      consume(hidden.data, padded, lengths);
     } finally {
       for (const t of Object.values(result)) t.dispose();
     }
@@ -211,5 +246,21 @@ export class Embedder {
     this.totals.tokens += tokens;
     this.totals.paddedTokens += b * padded;
     this.options.onBatch?.({ texts: b, tokens, paddedTokens: b * padded, ms: performance.now() - started });
+  }
+}
+
+/** Row w of `out` = mean of the hidden vectors of pieces `starts[w]..starts[w + 1])` of the row at `base`. */
+function wordMeans(hidden: Float32Array, base: number, starts: Int32Array, dim: number, out: Float32Array): void {
+  for (let w = 0; w + 1 < starts.length; w++) {
+    const a = starts[w] as number;
+    const b = starts[w + 1] as number;
+    if (b <= a) continue;
+    const o = w * dim;
+    for (let t = a; t < b; t++) {
+      const h = (base + t) * dim;
+      for (let j = 0; j < dim; j++) out[o + j] = (out[o + j] as number) + (hidden[h + j] as number);
+    }
+    const inv = 1 / (b - a);
+    for (let j = 0; j < dim; j++) out[o + j] = (out[o + j] as number) * inv;
   }
 }

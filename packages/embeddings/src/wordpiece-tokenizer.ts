@@ -72,8 +72,33 @@ export class WordPieceTokenizer {
 
   /** Token ids of one text: `[CLS] pieces… [SEP]`, truncated to {@link maxLength}. */
   encode(text: string): Int32Array {
-    const budget = this.maxLength - 2;
     const ids: number[] = [this.clsId];
+    this.appendPieces(text, ids);
+    ids.push(this.sepId);
+    return Int32Array.from(ids);
+  }
+
+  /**
+   * Token ids of a text given as words (`[CLS] pieces of word 0… [SEP]`, truncated like
+   * {@link encode}) and where each word's pieces are: word `w` is `ids[starts[w]..starts[w + 1])`,
+   * an empty range when truncation cut it off. The words are encoded one after the other, so
+   * pieces never straddle two words.
+   */
+  encodeWords(words: readonly string[]): { ids: Int32Array; starts: Int32Array } {
+    const ids: number[] = [this.clsId];
+    const starts = new Int32Array(words.length + 1);
+    words.forEach((w, i) => {
+      starts[i] = ids.length;
+      this.appendPieces(w, ids);
+    });
+    starts[words.length] = ids.length;
+    ids.push(this.sepId);
+    return { ids: Int32Array.from(ids), starts };
+  }
+
+  /** Appends the pieces of `text` to `ids` while they stay within `maxLength - 1` (room for [SEP]). */
+  private appendPieces(text: string, ids: number[]): void {
+    const budget = this.maxLength - 2;
     for (const segment of this.splitAddedTokens(text)) {
       if (ids.length > budget) break;
       if (typeof segment === 'number') {
@@ -86,8 +111,6 @@ export class WordPieceTokenizer {
       }
     }
     if (ids.length > budget + 1) ids.length = budget + 1;
-    ids.push(this.sepId);
-    return Int32Array.from(ids);
   }
 
   /** Word pieces as strings, without specials or truncation: for debugging and tests. */

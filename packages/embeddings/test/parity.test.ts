@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cosineSimilarity, Embedder } from '../src/index';
-import { parity, referenceVectors, testModel } from './support';
+import { fixtureJson, parity, referenceVectors, testModel } from './support';
+import { readFileSync } from 'node:fs';
 
 let embedder: Embedder;
 
@@ -48,6 +49,30 @@ describe(`embeddings of ${parity.model} against Python onnxruntime + tokenizers 
     const matrix = await embedder.embedMatrix(texts);
     expect(matrix).toHaveLength(texts.length * embedder.dim);
     rows.forEach((row, i) => expect(Array.from(matrix.subarray(i * embedder.dim, (i + 1) * embedder.dim))).toEqual(Array.from(row)));
+  });
+
+  it('embedWordsInContext() matches the reference word vectors (mean of each word\'s pieces): mean cosine ≥ 0.999, min ≥ 0.995', async () => {
+    const fixture = fixtureJson<{ model: string; words: string[][] }>('word-vectors.json');
+    expect(fixture.model).toBe(parity.model);
+    const bytes = readFileSync(new URL(`./fixtures/word-vectors-${fixture.model}.f32`, import.meta.url));
+    const reference = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    const dim = embedder.dim;
+    const words = fixture.words.reduce((n, w) => n + w.length, 0);
+    expect(reference).toHaveLength(words * dim);
+    // All texts in one call: padding to the longest must not change any word's vector.
+    const got = await embedder.embedWordsInContext(fixture.words);
+    const cosines: number[] = [];
+    let row = 0;
+    got.forEach((m, i) => {
+      expect(m).toHaveLength((fixture.words[i] as string[]).length * dim);
+      for (let w = 0; w < m.length / dim; w++, row++) cosines.push(cosineSimilarity(m.subarray(w * dim, (w + 1) * dim), reference.subarray(row * dim, (row + 1) * dim)));
+    });
+    expect(cosines).toHaveLength(words);
+    expect(cosines.reduce((a, b) => a + b, 0) / cosines.length).toBeGreaterThanOrEqual(0.999);
+    expect(Math.min(...cosines)).toBeGreaterThanOrEqual(0.995);
+    // Context matters: the same word in two titles gets two vectors.
+    const [a, b] = await embedder.embedWordsInContext([['apple', 'pie'], ['apple', 'iphone']]);
+    expect(cosineSimilarity((a as Float32Array).subarray(0, dim), (b as Float32Array).subarray(0, dim))).toBeLessThan(0.99);
   });
 
   it('gives the empty batch an empty result', async () => {

@@ -43,6 +43,33 @@ describe('WordPieceTokenizer against the reference `tokenizers` ids', () => {
     });
   });
 
+  it('encodeWords: the same ids as encode() for a text split at whitespace, and where each word is', () => {
+    const titles = parity.texts.slice(0, parity.productTitles);
+    for (const t of titles) {
+      const words = t.split(/\s+/).filter((w) => w !== '');
+      const { ids, starts } = tokenizer.encodeWords(words);
+      expect(Array.from(ids)).toEqual(Array.from(tokenizer.encode(t)));
+      expect(starts).toHaveLength(words.length + 1);
+      words.forEach((w, i) => {
+        const own = tokenizer.encode(w);
+        expect(Array.from(ids.subarray(starts[i], starts[i + 1]))).toEqual(Array.from(own.subarray(1, own.length - 1)));
+      });
+    }
+  });
+
+  it('encodeWords truncates like encode() and leaves the words cut off with empty ranges', () => {
+    const short = WordPieceTokenizer.fromJson(tokenizerJson, { maxLength: 8 });
+    const words = ['Philips', 'Sonicare', 'DiamondClean', 'Smart', '9500', 'Rechargeable', 'Toothbrush'];
+    const { ids, starts } = short.encodeWords(words);
+    expect(Array.from(ids)).toEqual(Array.from(short.encode(words.join(' '))));
+    expect(ids).toHaveLength(8);
+    const lastWithPieces = words.findLastIndex((_, i) => (starts[i + 1] as number) > (starts[i] as number));
+    expect(lastWithPieces).toBeGreaterThan(0);
+    expect(lastWithPieces).toBeLessThan(words.length - 1);
+    for (let i = lastWithPieces + 1; i < words.length; i++) expect(starts[i + 1]).toBe(starts[i]);
+    expect(starts[words.length]).toBe(ids.length - 1);
+  });
+
   it('agrees with the reference on "a<c>b" for every code point of planes 0-1 and a sample of the rest', () => {
     const probe = fixtureJson<{ sampleStepAbovePlane1: number; blockBits: number; sha256: Record<string, string> }>('unicode-probe.json');
     const blocks = new Map<number, ReturnType<typeof createHash>>();

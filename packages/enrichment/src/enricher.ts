@@ -39,7 +39,9 @@ export interface EnricherOptions {
  * Turns catalog changes into enriched products. Newest `updatedAt` wins: an older or
  * duplicate event is a no-op (versions live in Redis). The embedding is reused when the
  * embedded text did not change (cache keyed by content hash), so an edit to the price does
- * not cost a model run. Deletes become tombstones on products.enriched.v1.
+ * not re-embed the product text (attributes are extracted again; with a tagger that reads word
+ * vectors that is one short model pass over the batch's titles). Deletes become tombstones on
+ * products.enriched.v1.
  */
 export class Enricher {
   constructor(private readonly o: EnricherOptions) {}
@@ -73,6 +75,17 @@ export class Enricher {
 
     const upserts = todo.filter((e): e is ConsumedEvent<ProductUpsert> => e.value.type === 'product.upsert');
     const vectors = await this.vectorsFor(upserts.map((e) => e.value));
+    // One call for the batch: a tagger that reads title word vectors gets them in one model pass.
+    const extracted = await this.o.extractor.extractAll(
+      upserts.map(({ value: v }) => ({
+        title: v.title,
+        description: v.description,
+        category: v.categoryPath,
+        // What the catalog states (its brand included) wins over what we extract.
+        catalogAttributes: v.brand === undefined ? v.attributes : { brand: v.brand, ...v.attributes },
+      })),
+    );
+    const attributesOf = new Map(upserts.map((e, i) => [e, extracted[i] ?? []]));
     const records: OutgoingRecord[] = [];
     for (const e of todo) {
       const v = e.value;
@@ -82,9 +95,7 @@ export class Enricher {
         continue;
       }
       const { hash, vector } = vectors.get(v.productId)!;
-      // What the catalog states (its brand included) wins over what we extract.
-      const catalogAttributes = v.brand === undefined ? v.attributes : { brand: v.brand, ...v.attributes };
-      const attributes = this.o.extractor.extract({ title: v.title, description: v.description, category: v.categoryPath, catalogAttributes });
+      const attributes = attributesOf.get(e as ConsumedEvent<ProductUpsert>) ?? [];
       records.push({ key: v.productId, value: enrichedEvent(v, { hash, attributes, modelId: this.o.embedder.modelId, vector, ingestTs: e.timestamp }) });
     }
     await this.o.producer.send(this.o.outTopic, records);

@@ -17,7 +17,8 @@ const { logger } = kit;
 
 // A missing model is fatal here, with the command that fetches it (ModelNotFoundError says so).
 const embedder = await Embedder.create({ model: config.EMBEDDING_MODEL_ID ?? DEFAULT_MODEL_ID, intraOpNumThreads: config.EMBEDDING_THREADS });
-const { extractor, learnedFrom, ms } = createExtractor(config.ATTRIBUTES_VOCABULARY_PATH);
+// The attribute tagger reads contextual word vectors of the same model (one short pass over titles).
+const { extractor, learnedFrom, ms } = await createExtractor({ vocabularyPath: config.ATTRIBUTES_VOCABULARY_PATH, wordVectors: config.ATTRIBUTES_WORD_VECTORS ? embedder : undefined });
 logger.info({ learnedFrom, ms: Math.round(ms) }, 'attribute vocabulary ready');
 const redis = createRedis({ url: config.REDIS_URL, name: `enricher:${config.INSTANCE_ID}`, onError: (err) => logger.debug({ err }, 'redis') });
 const enricher = new Enricher({

@@ -6,6 +6,7 @@
  */
 import { KeySpace, QUEUE, createQueueWorker, createRedis, type Job, type Worker } from '@affinity/store';
 import { ServiceGroup, createWorkerKit, runService } from '@affinity/stream';
+import { DEFAULT_MODEL_ID, Embedder } from '@affinity/embeddings';
 import { createExtractor } from '@affinity/enrichment';
 import { Counter, Histogram } from 'prom-client';
 import { loadJobsConfig } from './config';
@@ -15,7 +16,11 @@ const config = loadJobsConfig();
 const kit = createWorkerKit('jobs', config);
 const { logger } = kit;
 const redis = createRedis({ url: config.REDIS_URL, name: `jobs:${config.INSTANCE_ID}`, onError: (err) => logger.debug({ err }, 'redis') });
-const { extractor } = createExtractor(config.ATTRIBUTES_VOCABULARY_PATH);
+// The attribute tagger's word vectors come from the live enricher's model, whatever model a backfill embeds with.
+const wordVectors = config.ATTRIBUTES_WORD_VECTORS
+  ? await Embedder.create({ model: config.ATTRIBUTES_WORD_VECTOR_MODEL ?? DEFAULT_MODEL_ID, intraOpNumThreads: config.EMBEDDING_THREADS })
+  : undefined;
+const { extractor } = await createExtractor({ vocabularyPath: config.ATTRIBUTES_VOCABULARY_PATH, wordVectors });
 const metrics = {
   products: new Counter({ name: 'affinity_backfill_products_total', help: 'Catalog records seen by backfills, by outcome', labelNames: ['outcome'] as const, registers: [kit.registry] }),
   embedSeconds: new Histogram({ name: 'affinity_backfill_embed_seconds', help: 'Model time per batch', buckets: [0.01, 0.05, 0.1, 0.5, 1, 5], registers: [kit.registry] }),
@@ -28,6 +33,7 @@ const service = new ServiceGroup(
     { name: 'topics', start: () => kit.ensureTopics(), close: () => undefined },
     { name: 'producer', start: () => kit.producer.connect(), close: () => kit.producer.close() },
     { name: 'redis', close: () => redis.disconnect() },
+    { name: 'word-vectors', close: () => wordVectors?.close() },
     {
       name: 'backfill-worker',
       start: async () => {

@@ -16,6 +16,8 @@ export interface CrfSequence {
   allowed: Int32Array;
   /** Gold tags (training only). */
   gold?: Int32Array;
+  /** Per token, `denseDim` real-valued features (row-major `T × denseDim`); required when the model has dense weights. */
+  dense?: Float32Array;
 }
 
 export interface CrfSpan {
@@ -47,18 +49,31 @@ export class LinearChainCrf {
   readonly weights: Float32Array;
   /** transitions[from * numTags + to]; row numTags is the start state. */
   readonly transitions: Float32Array;
+  /** Length of each token's dense feature vector (0: none). */
+  readonly denseDim: number;
+  /** denseWeights[tag * denseDim + d]. */
+  readonly denseWeights: Float32Array;
   private readonly mask: number;
   /** Step-weighted sums of updates, for averaging the weights over training (only while training). */
   private sumW: Float32Array | undefined;
   private sumT: Float32Array | undefined;
+  private sumD: Float32Array | undefined;
   private stepNo = 0;
 
-  constructor(numTags: number, bits = 20, weights?: Float32Array, transitions?: Float32Array) {
+  constructor(numTags: number, bits = 20, weights?: Float32Array, transitions?: Float32Array, denseDim = 0, denseWeights?: Float32Array) {
     this.numTags = numTags;
     this.bits = bits;
     this.mask = (1 << bits) - 1;
     this.weights = weights ?? new Float32Array(1 << bits);
     this.transitions = transitions ?? new Float32Array((numTags + 1) * numTags);
+    this.denseDim = denseDim;
+    this.denseWeights = denseWeights ?? new Float32Array(numTags * denseDim);
+    if (this.denseWeights.length !== numTags * denseDim) throw new TypeError(`dense weights must be ${numTags} x ${denseDim}`);
+  }
+
+  private checkDense(seq: CrfSequence): void {
+    const D = this.denseDim;
+    if (D > 0 && seq.dense?.length !== seq.features.length * D) throw new TypeError(`each token needs ${D} dense features`);
   }
 
   // Tags of one feature sit side by side, so scoring a token reads a few cache lines per feature
@@ -112,6 +127,20 @@ export class LinearChainCrf {
         for (let j = 0; j < K; j++) out[o + j] = (out[o + j] as number) + (w[(base + (allowed[j] as number)) & mask] as number);
       }
     }
+    const D = this.denseDim;
+    const x = seq.dense;
+    if (D > 0 && x !== undefined) {
+      const wd = this.denseWeights;
+      for (let t = 0; t < T; t++) {
+        const xo = t * D;
+        for (let j = 0; j < K; j++) {
+          const wo = (allowed[j] as number) * D;
+          let s = 0;
+          for (let d = 0; d < D; d++) s += (x[xo + d] as number) * (wd[wo + d] as number);
+          out[t * K + j] = (out[t * K + j] as number) + s;
+        }
+      }
+    }
     return out;
   }
 
@@ -135,6 +164,7 @@ export class LinearChainCrf {
     const K = seq.allowed.length;
     const T = seq.features.length;
     LinearChainCrf.checkLayout(seq.allowed);
+    this.checkDense(seq);
     this.scratch(T, K);
     const em = this.emissions(seq);
     const psi = this.buf.psi;
@@ -188,6 +218,7 @@ export class LinearChainCrf {
     const total = options.epochs * data.length;
     this.sumW = new Float32Array(this.weights.length);
     this.sumT = new Float32Array(this.transitions.length);
+    this.sumD = new Float32Array(this.denseWeights.length);
     this.stepNo = 1;
     for (let epoch = 0; epoch < options.epochs; epoch++) {
       for (let i = order.length - 1; i > 0; i--) {
@@ -211,8 +242,11 @@ export class LinearChainCrf {
     const st = this.sumT;
     for (let i = 0; i < this.weights.length; i++) this.weights[i] = (this.weights[i] as number) - (sw[i] as number) / c;
     for (let i = 0; i < this.transitions.length; i++) this.transitions[i] = (this.transitions[i] as number) - (st[i] as number) / c;
+    const sd = this.sumD;
+    for (let i = 0; i < this.denseWeights.length; i++) this.denseWeights[i] = (this.denseWeights[i] as number) - (sd[i] as number) / c;
     this.sumW = undefined;
     this.sumT = undefined;
+    this.sumD = undefined;
   }
 
   private step(seq: CrfSequence, gold: Int32Array, lr: number): void {
@@ -240,6 +274,19 @@ export class LinearChainCrf {
           const k = this.index(feats[f] as number, tag);
           this.weights[k] = (this.weights[k] as number) + d;
           sw[k] = (sw[k] as number) + dc;
+        }
+        const D = this.denseDim;
+        const x = seq.dense;
+        if (D > 0 && x !== undefined) {
+          const wd = this.denseWeights;
+          const sd = this.sumD as Float32Array;
+          const wo = tag * D;
+          const xo = t * D;
+          for (let q = 0; q < D; q++) {
+            const g = d * (x[xo + q] as number);
+            wd[wo + q] = (wd[wo + q] as number) + g;
+            sd[wo + q] = (sd[wo + q] as number) + g * c;
+          }
         }
       }
     }

@@ -1,11 +1,13 @@
 /**
  * Attribute extraction on OA-Mine (data/oa-mine/train.jsonl), exact match, 5-fold cross-validation
  * stratified by category: vocabularies and the tagger are learned from four folds and scored on the
- * fifth, pooled over all five. Compares, in the same run, the full extractor with two baselines:
- * lookups + patterns + leading n-grams learned from the same folds (no tagger), and the bundled
- * schemas alone (patterns and seed values, nothing learned). Also measures extraction throughput.
+ * fifth, pooled over all five. Compares, in the same run, the full extractor (its tagger reads
+ * contextual word vectors of the enricher's embedding model) with the same tagger without word
+ * vectors and two baselines: lookups + patterns + leading n-grams learned from the same folds (no
+ * tagger), and the bundled schemas alone (patterns and seed values, nothing learned). Also measures
+ * extraction throughput, the word-vector model pass included.
  *
- *   npx tsx bench/attributes/evaluate.ts
+ *   ./dev bench attributes
  *
  * Writes bench/results/attributes.json and bench/results/attributes.md.
  */
@@ -13,6 +15,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Embedder } from '@affinity/embeddings';
 import {
   AttributeExtractor,
   type CrossValidatedEvaluation,
@@ -25,6 +28,7 @@ import {
   loadCategorySchemas,
   parseExtractGptJsonl,
 } from '@affinity/attributes';
+import { embedTitleWords } from './word-vectors';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DATA = join(ROOT, 'data', 'oa-mine', 'train.jsonl');
@@ -46,48 +50,67 @@ function timed<T>(f: () => T): [T, number] {
   return [r, performance.now() - t0];
 }
 
-function cv(label: string, learn: { tagger?: boolean } | false): [CrossValidatedEvaluation, number] {
+const wv = await embedTitleWords(examples);
+console.log(`word vectors of ${examples.length} titles (${wv.model}): ${(wv.ms / 1000).toFixed(1)} s`);
+const wordVectors = { model: wv.model, dim: wv.dim };
+
+function cv(label: string, learn: { tagger?: boolean; wordVectors?: { model: string; dim: number } } | false): [CrossValidatedEvaluation, number] {
   process.stdout.write(`${label}: cross-validating ... `);
   const [r, ms] = timed(() =>
-    evaluateCrossValidated(examples, { schemas, folds: FOLDS, seed: SEED, minConfidence: MIN_CONFIDENCE, thresholds: THRESHOLDS, learn }),
+    evaluateCrossValidated(examples, {
+      schemas,
+      folds: FOLDS,
+      seed: SEED,
+      minConfidence: MIN_CONFIDENCE,
+      thresholds: THRESHOLDS,
+      learn,
+      titleWordVectors: learn !== false && learn.wordVectors !== undefined ? wv.vectors : undefined,
+    }),
   );
   console.log(`micro P ${r.schema.micro.precision.toFixed(3)} R ${r.schema.micro.recall.toFixed(3)} F1 ${r.schema.micro.f1.toFixed(3)} (${(ms / 1000).toFixed(1)} s)`);
   return [r, ms];
 }
 
-const [full, fullMs] = cv('full (vocabulary + tagger)', {});
+const [full, fullMs] = cv('full (vocabulary + tagger with word vectors)', { wordVectors });
+const [noVectors] = cv('tagger without word vectors', {});
 const [lookup] = cv('baseline: lookups + patterns', { tagger: false });
 const [patternsOnly] = cv('baseline: schemas only', false);
 
 // Throughput: learn once from every title (timed too), then extract every title a few times.
 const products = examples.map((e) => ({ title: e.title, category: e.category, attributes: e.gold }));
-const [vocabulary, learnMs] = timed(() => learnVocabulary(products, { schemas }));
+const [vocabulary, learnMs] = timed(() => learnVocabulary(products.map((p, i) => ({ ...p, titleWordVectors: wv.vectors[i] })), { schemas, wordVectors }));
 const serialized = JSON.stringify(vocabulary.toJSON());
 const roundTrip = Vocabulary.fromJSON(JSON.parse(serialized));
-/** Titles per wall-clock second and per CPU second of this process (the latter is less sensitive to a busy machine). */
-function throughput(v: Vocabulary): { wall: number; cpu: number } {
-  const ex = new AttributeExtractor({ schemas, vocabulary: v });
-  for (const e of examples.slice(0, 200)) ex.extract({ title: e.title, category: e.category }); // warm-up
+/** Products per extractAll call in the throughput pass, as the enricher's batches. */
+const BATCH = 256;
+const embedder = await Embedder.create({ model: wv.model });
+/**
+ * Titles per wall-clock second and per CPU second of this process (the latter, less sensitive to
+ * a busy machine, includes onnxruntime's threads), extracting in batches as the enricher does.
+ */
+async function throughput(v: Vocabulary): Promise<{ wall: number; cpu: number }> {
+  const ex = new AttributeExtractor({ schemas, vocabulary: v, wordVectors: embedder });
+  const inputs = examples.map((e) => ({ title: e.title, category: e.category }));
+  await ex.extractAll(inputs.slice(0, BATCH)); // warm-up
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   let n = 0;
   for (let r = 0; r < THROUGHPUT_ROUNDS; r++) {
-    for (const e of examples) {
-      ex.extract({ title: e.title, category: e.category });
-      n++;
-    }
+    for (let i = 0; i < inputs.length; i += BATCH) n += (await ex.extractAll(inputs.slice(i, i + BATCH))).length;
   }
   const cpu = process.cpuUsage(c0);
   return { wall: n / ((performance.now() - t0) / 1000), cpu: n / ((cpu.user + cpu.system) / 1e6) };
 }
 const load = loadavg()[0] ?? 0;
-const tFull = throughput(roundTrip);
-const tLookup = throughput(learnVocabulary(products, { schemas, tagger: false }));
-const tSchemas = throughput(Vocabulary.empty());
+const tFull = await throughput(roundTrip);
+const tNoVectors = await throughput(learnVocabulary(products, { schemas }));
+const tLookup = await throughput(learnVocabulary(products, { schemas, tagger: false }));
+const tSchemas = await throughput(Vocabulary.empty());
+await embedder.close();
 const tpsFull = tFull.cpu;
 const tpsLookup = tLookup.cpu;
 const tpsSchemas = tSchemas.cpu;
-console.log(`throughput (titles per CPU second): full ${tpsFull.toFixed(0)}, lookups ${tpsLookup.toFixed(0)}, schemas only ${tpsSchemas.toFixed(0)}; load average ${load.toFixed(1)}`);
+console.log(`throughput (titles per CPU second): full ${tpsFull.toFixed(0)}, without word vectors ${tNoVectors.cpu.toFixed(0)}, lookups ${tpsLookup.toFixed(0)}, schemas only ${tpsSchemas.toFixed(0)}; load average ${load.toFixed(1)}`);
 
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 const slim = (s: Scores) => ({ precision: r3(s.precision), recall: r3(s.recall), f1: r3(s.f1), vc: s.vc, vw: s.vw, vn: s.vn, nv: s.nv, nn: s.nn });
@@ -105,7 +128,7 @@ const system = (r: CrossValidatedEvaluation) => ({
 
 const result = {
   generatedAt: new Date().toISOString(),
-  command: 'npx tsx bench/attributes/evaluate.ts',
+  command: './dev bench attributes',
   data: { path: 'data/oa-mine/train.jsonl', titles: examples.length, categories: new Set(examples.map((e) => e.category)).size },
   protocol: {
     match: 'exact string match of the extracted surface form with the gold value (gold trimmed), as Brinkmann et al. 2023 (ExtractGPT)',
@@ -114,21 +137,26 @@ const result = {
     annotatedProtocol: "only the attributes a title is annotated with are scored, as the study's released evaluation code does for OA-Mine (NV cannot occur)",
     crossValidation: `${FOLDS} folds stratified by category, seed ${SEED}; learned from the other folds only, pooled`,
     minConfidence: MIN_CONFIDENCE,
+    wordVectors: `contextual word vectors of ${wv.model} (Embedder.embedWordsInContext of titleWords(title)), read by the full system's tagger`,
   },
   reference: 'GPT-4 about 0.86 F1 on the OA-Mine test split (Brinkmann et al. 2023), scored with the annotated protocol',
   systems: {
     full: system(full),
+    withoutWordVectors: system(noVectors),
     baselineLookups: system(lookup),
     baselineSchemasOnly: system(patternsOnly),
   },
   ratios: {
+    f1FullOverWithoutWordVectors: r3(full.schema.micro.f1 / noVectors.schema.micro.f1),
     f1FullOverLookups: r3(full.schema.micro.f1 / lookup.schema.micro.f1),
     f1FullOverSchemasOnly: r3(full.schema.micro.f1 / Math.max(patternsOnly.schema.micro.f1, 1e-9)),
     throughputFullOverLookups: r3(tpsFull / tpsLookup),
   },
   throughput: {
-    titlesPerCpuSecond: { full: Math.round(tpsFull), lookups: Math.round(tpsLookup), schemasOnly: Math.round(tpsSchemas) },
-    titlesPerWallSecond: { full: Math.round(tFull.wall), lookups: Math.round(tLookup.wall), schemasOnly: Math.round(tSchemas.wall) },
+    titlesPerCpuSecond: { full: Math.round(tpsFull), withoutWordVectors: Math.round(tNoVectors.cpu), lookups: Math.round(tpsLookup), schemasOnly: Math.round(tpsSchemas) },
+    titlesPerWallSecond: { full: Math.round(tFull.wall), withoutWordVectors: Math.round(tNoVectors.wall), lookups: Math.round(tLookup.wall), schemasOnly: Math.round(tSchemas.wall) },
+    batch: BATCH,
+    wordVectorsAllTitlesMs: Math.round(wv.ms),
     loadAverage1m: Math.round(load * 10) / 10,
     cores: cpus().length,
     rounds: THROUGHPUT_ROUNDS,
@@ -161,7 +189,8 @@ const md = [
   '|---|---|---|---|---|---|',
   ...(
     [
-      ['full: vocabulary + CRF tagger', full],
+      ['full: vocabulary + CRF tagger with word vectors', full],
+      ['tagger without word vectors', noVectors],
       ['baseline: lookups + patterns (no tagger)', lookup],
       ['baseline: schemas only (nothing learned)', patternsOnly],
     ] as const
@@ -170,7 +199,9 @@ const md = [
     `| ${n} | annotated | ${f(r.annotated.micro.precision)} | ${f(r.annotated.micro.recall)} | ${f(r.annotated.micro.f1)} | ${f(r.annotated.macroF1)} |`,
   ]),
   '',
-  `F1 ratio full / lookups: ${result.ratios.f1FullOverLookups}; full / schemas only: ${result.ratios.f1FullOverSchemasOnly}.`,
+  `F1 ratio full / without word vectors: ${result.ratios.f1FullOverWithoutWordVectors}; full / lookups: ${result.ratios.f1FullOverLookups}; full / schemas only: ${result.ratios.f1FullOverSchemasOnly}.`,
+  '',
+  `Word vectors: ${result.protocol.wordVectors}; all ${examples.length} titles in ${(wv.ms / 1000).toFixed(1)} s.`,
   '',
   '## Precision / recall by confidence threshold (full, micro)',
   '',
@@ -190,11 +221,12 @@ const md = [
   head,
   ...Object.entries(full.schema.perCategory).map(([k, s]) => row(k, s)),
   '',
-  `## Throughput (one thread; ${cpus().length} cores, 1-minute load average ${load.toFixed(1)} while measuring)`,
+  `## Throughput (batches of ${BATCH}; extraction on one thread, the model on onnxruntime's; ${cpus().length} cores, 1-minute load average ${load.toFixed(1)} while measuring)`,
   '',
   '| extractor | titles per CPU second | titles per wall second |',
   '|---|---|---|',
-  `| full | ${Math.round(tpsFull)} | ${Math.round(tFull.wall)} |`,
+  `| full (word-vector model pass included) | ${Math.round(tpsFull)} | ${Math.round(tFull.wall)} |`,
+  `| tagger without word vectors | ${Math.round(tNoVectors.cpu)} | ${Math.round(tNoVectors.wall)} |`,
   `| lookups + patterns | ${Math.round(tpsLookup)} | ${Math.round(tLookup.wall)} |`,
   `| schemas only | ${Math.round(tpsSchemas)} | ${Math.round(tSchemas.wall)} |`,
   '',
