@@ -1,7 +1,7 @@
 /**
  * One cross-validated run with the learning options given as JSON, for trying changes quickly:
  *
- *   npx tsx bench/attributes/experiment.ts '{"epochs": 10}' [--word-vectors] [--attrs]
+ *   npx tsx bench/attributes/experiment.ts '{"epochs": 10}' [--word-vectors] [--folds=5] [--attrs]
  *
  * Prints micro P/R/F1 (both protocols) at a few thresholds, and F1 per attribute with --attrs.
  */
@@ -22,7 +22,7 @@ if (wv !== undefined) learn.wordVectors = { model: wv.model, dim: wv.dim };
 const t0 = performance.now();
 const r = evaluateCrossValidated(examples, {
   schemas: loadCategorySchemas(),
-  folds: 5,
+  folds: Number(args.find((a) => a.startsWith('--folds='))?.slice(8) ?? 5),
   seed: 7,
   minConfidence: 0.5,
   thresholds: [0.3, 0.4, 0.5, 0.6, 0.7],
