@@ -149,6 +149,65 @@ describe('batch consumer failure handling', () => {
     expect(seen.slice(0, 10)).toEqual(Array.from({ length: 10 }, (_, i) => 90 + i));
   });
 
+  it('a hook call that fails after a newer assignment took over is ignored, not fatal', async () => {
+    // Seen on a fresh stack: the first hook call met "not the leader" while the group rebalanced;
+    // its failure marked the consumer failed although the newer call succeeded, and the watchdog
+    // then killed a healthy indexer.
+    // An empty topic of its own: no batch may wait on the hanging hook (kafkajs rejoins between batches).
+    const topic = `${prefix}superseded`;
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: false });
+    await waitFor(async () => (await admin.fetchTopicOffsets(topic).catch(() => [])).length, (n) => n === 1, 30_000, 'a leader for the new topic');
+    const groupId = `${prefix}superseded`;
+    const producer = new EventProducer({ kafka });
+    let calls = 0;
+    let release: () => void = () => undefined;
+    const firstMayFail = new Promise<void>((r) => {
+      release = r;
+    });
+    const seen: number[] = [];
+    const make = (hook: BatchConsumerOptions<Streams>['onAssignment']) =>
+      new BatchConsumer<Streams>({
+        kafka,
+        inputs: { interactions: { topic, decode: decodeInteraction } },
+        producer,
+        logger,
+        groupId,
+        sessionTimeoutMs: 6000,
+        onAssignment: hook,
+        handler: async ({ events: batch }) => {
+          for (const e of batch) seen.push(Number(e.offset));
+        },
+      });
+    const a = make(async () => {
+      calls++;
+      if (calls === 1) {
+        await firstMayFail;
+        throw Object.assign(new Error('This server is not the leader for that topic-partition'), { name: 'KafkaJSProtocolError', type: 'NOT_LEADER_FOR_PARTITION', retriable: true });
+      }
+      return [];
+    });
+    const b = make(undefined);
+    await a.start();
+    try {
+      await waitFor(async () => calls, (n) => n >= 1, 30_000, 'first assignment');
+      await b.start(); // the group rebalances: a gets a newer assignment while its first hook call hangs
+      await waitFor(async () => calls, (n) => n >= 2, 30_000, 'second assignment');
+      release();
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(a.state).toBe('running');
+      await b.close(); // a takes the partition back and consumes it
+      await producer.send(topic, Array.from({ length: 5 }, (_, i) => ({ key: 'u1', value: event(500 + i, `s${i}`) })));
+      await waitFor(async () => seen.length, (n) => n >= 5, 30_000, 'a consumes after the rebalance');
+      expect(a.state).toBe('running');
+    } finally {
+      release();
+      await b.close();
+      await a.close();
+      await producer.close();
+    }
+    expect(seen.slice(0, 5)).toEqual([0, 1, 2, 3, 4]);
+  });
+
   it('an evicted member rejoins at once and its uncommitted batch is redone, never skipped', async () => {
     const topic = topicName('interactions', { prefix });
     const groupId = `${prefix}evicted`;

@@ -131,7 +131,20 @@ export interface TopicAdmin {
     topics: { topic: string; numPartitions: number; replicationFactor?: number; configEntries?: { name: string; value: string }[] }[];
     waitForLeaders?: boolean;
   }): Promise<boolean>;
-  fetchTopicMetadata?(options: { topics: string[] }): Promise<{ topics: { name: string; partitions: unknown[] }[] }>;
+  fetchTopicMetadata?(options: { topics: string[] }): Promise<{ topics: { name: string; partitions: { leader?: number }[] }[] }>;
+}
+
+/** Polls until every topic of `specs` exists with all its partitions led, or throws `cause` after `ms`. */
+async function waitForLeaders(admin: TopicAdmin, specs: readonly TopicSpec[], ms: number, cause: unknown): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const listed = new Set(await admin.listTopics());
+    const meta = specs.every((s) => listed.has(s.name)) && admin.fetchTopicMetadata ? await admin.fetchTopicMetadata({ topics: specs.map((s) => s.name) }).catch(() => undefined) : undefined;
+    const led = meta !== undefined && specs.every((s) => meta.topics.find((t) => t.name === s.name)?.partitions.filter((p) => (p.leader ?? -1) >= 0).length === s.partitions);
+    if (led) return;
+    if (Date.now() >= deadline) throw cause;
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 /**
@@ -144,21 +157,28 @@ export interface TopicAdmin {
 export async function ensureTopics(
   admin: TopicAdmin,
   specs: readonly TopicSpec[],
-  options: { replicationFactor?: number } = {},
+  options: { replicationFactor?: number; leaderWaitMs?: number } = {},
 ): Promise<{ created: string[]; mismatched: { topic: string; partitions: number; expected: number }[] }> {
   const existing = new Set(await admin.listTopics());
   const missing = specs.filter((s) => !existing.has(s.name));
   const created: string[] = [];
   if (missing.length > 0) {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((s) => ({
-        topic: s.name,
-        numPartitions: s.partitions,
-        replicationFactor: options.replicationFactor ?? -1,
-        configEntries: [{ name: 'cleanup.policy', value: s.cleanupPolicy }, ...Object.entries(s.config).map(([name, value]) => ({ name, value }))],
-      })),
-    });
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((s) => ({
+          topic: s.name,
+          numPartitions: s.partitions,
+          replicationFactor: options.replicationFactor ?? -1,
+          configEntries: [{ name: 'cleanup.policy', value: s.cleanupPolicy }, ...Object.entries(s.config).map(([name, value]) => ({ name, value }))],
+        })),
+      });
+    } catch (err) {
+      // kafkajs waits for leaders by asking for metadata and retries only LEADER_NOT_AVAILABLE; a
+      // KRaft broker can answer UNKNOWN_TOPIC_OR_PARTITION for a topic it has just created.
+      if ((err as { type?: unknown }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
+      await waitForLeaders(admin, missing, options.leaderWaitMs ?? 30_000, err);
+    }
     created.push(...missing.map((s) => s.name));
   }
   const mismatched: { topic: string; partitions: number; expected: number }[] = [];

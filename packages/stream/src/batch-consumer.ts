@@ -268,12 +268,19 @@ export class BatchConsumer<I extends Inputs> {
         }
         return;
       } catch (err) {
+        // A newer assignment took over (its own hook call decides), or we are stopping: this
+        // call's failure says nothing about the worker's state now.
+        if (generation !== this.assignmentGeneration || this.stopController.signal.aborted) {
+          this.log.info({ err }, 'assignment hook failed after a newer assignment took over; ignored');
+          return;
+        }
         const error = classifyError(err);
         // Transient (a partition leader still being elected on a fresh broker, a Redis blip):
         // the hook is retried; it must therefore change nothing before its lookups succeed.
-        if (error.retriable && attempt < ASSIGNMENT_ATTEMPTS && !this.stopController.signal.aborted && generation === this.assignmentGeneration) {
+        if (error.retriable && attempt < ASSIGNMENT_ATTEMPTS) {
           this.log.warn({ err: error, attempt }, 'assignment hook failed; retrying');
           await sleep(Math.min(5000, 250 * 2 ** (attempt - 1)), this.stopController.signal);
+          if (generation !== this.assignmentGeneration || this.stopController.signal.aborted) return;
           continue;
         }
         // Without its state the worker would write wrong results: stop and let the orchestrator restart us.
