@@ -14,6 +14,7 @@ const products = uciProducts().slice(0, N + 10);
 const send = (p: ProductUpsertInput) => t.producer.send({ topic: topicName('catalog', { prefix: t.prefix }), acks: -1, messages: [{ key: p.productId, value: encodeJson(p) }] });
 const parse = (m: KafkaMessage) => parseWith(EnrichedProduct, JSON.parse(m.value!.toString()));
 const cachedEmbeddings = async () => (await t.redis.keys(`${t.prefix}affinity:enricher:embedding:*`)).length;
+const cachedAttributes = async () => (await t.redis.keys(`${t.prefix}affinity:enricher:attributes:*`)).length;
 
 beforeAll(async () => {
   t = await openTestEnv('enricher');
@@ -48,12 +49,14 @@ describe('enricher against real Kafka, Redis and the real embedding model', () =
     const withAttributes = events.filter((e) => e.attributes.length > 0);
     expect(withAttributes.length).toBeGreaterThan(N / 10);
     expect(await cachedEmbeddings()).toBe(N);
+    expect(await cachedAttributes()).toBe(N);
   });
 
   it('re-embeds an edited title, reuses the embedding for a price change, ignores a duplicate', async () => {
     const [a, b] = [products[0]!, products[1]!];
     const before = parse(enriched.byKey(a.productId)[0]!);
     const cacheBefore = await cachedEmbeddings();
+    const attributesBefore = await cachedAttributes();
     await send({ ...a, eventId: `${a.eventId}-edit`, title: `${a.title} GIFT SET`, updatedAt: Number(a.updatedAt) + 1000 });
     await send({ ...b, eventId: `${b.eventId}-price`, price: Number(b.price) + 1, updatedAt: Number(b.updatedAt) + 1000 });
     await send(b); // the original again: older than the stored version
@@ -69,8 +72,10 @@ describe('enricher against real Kafka, Redis and the real embedding model', () =
     expect(bEvents[1]!.product.price).toBe(Number(b.price) + 1);
     expect(bEvents[1]!.contentHash).toBe(bEvents[0]!.contentHash);
     expect(Array.from(bEvents[1]!.embedding.vector)).toEqual(Array.from(bEvents[0]!.embedding.vector));
-    // Exactly one new model run: the edited title.
+    // Exactly one new model run and one new extraction: the edited title. The price change reuses both.
     expect(await cachedEmbeddings()).toBe(cacheBefore + 1);
+    expect(await cachedAttributes()).toBe(attributesBefore + 1);
+    expect(bEvents[1]!.attributes).toEqual(bEvents[0]!.attributes);
   });
 
   it('turns a delete into a tombstone and routes malformed products to the DLQ while the stream continues', async () => {

@@ -1,4 +1,4 @@
-import { ConfigError, type ExtractedAttribute, normalizeMultiline, normalizeText } from '@affinity/contracts';
+import { ConfigError, type ExtractedAttribute, normalizeMultiline, normalizeText, sha256Hex } from '@affinity/contracts';
 import { type AttributeSpec, type CategorySchema, loadCategorySchemas } from './category-schema';
 import type { CategoryVocab } from './internal/category-vocab';
 import { type TextAnalysis, analyseText, featureStrings, hashFeatures, wordVectorFeatures } from './internal/features';
@@ -128,6 +128,21 @@ export class AttributeExtractor {
 
   get vocabulary(): Vocabulary {
     return this.vocab;
+  }
+
+  private fingerprintCache: { vocab: Vocabulary; value: string } | undefined;
+
+  /**
+   * Identifies everything extraction depends on besides its input (schemas, vocabulary, options):
+   * equal fingerprints extract equal attributes from equal inputs, so results can be cached under
+   * it. Computed once per vocabulary (hashes its serialized form).
+   */
+  get fingerprint(): string {
+    if (this.fingerprintCache?.vocab !== this.vocab) {
+      const options = [this.minConfidence, this.patternConfidence, this.seedConfidence, this.descriptionFactor, this.maxDescriptionChars];
+      this.fingerprintCache = { vocab: this.vocab, value: sha256Hex(JSON.stringify([options, this.index.schemas, this.vocab.toJSON()])) };
+    }
+    return this.fingerprintCache.value;
   }
 
   get schemas(): readonly CategorySchema[] {

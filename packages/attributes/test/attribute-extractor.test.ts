@@ -131,6 +131,14 @@ describe('with a vocabulary learned from the catalog', () => {
     expect(() => Vocabulary.fromJSON({ ...json, tagger: { ...json.tagger, bits: 11 } })).toThrow(/does not match/);
   });
 
+  it('has a fingerprint that changes exactly when extraction could', () => {
+    const same = new AttributeExtractor({ schemas, vocabulary: Vocabulary.fromJSON(JSON.parse(JSON.stringify(vocabulary.toJSON()))) });
+    expect(same.fingerprint).toBe(ex.fingerprint);
+    expect(new AttributeExtractor({ schemas, vocabulary, minConfidence: 0.6 }).fingerprint).not.toBe(ex.fingerprint);
+    expect(new AttributeExtractor({ schemas, vocabulary: learnVocabulary(coffeeCatalog().slice(1), { schemas }) }).fingerprint).not.toBe(ex.fingerprint);
+    expect(new AttributeExtractor({ schemas: schemas.slice(1), vocabulary }).fingerprint).not.toBe(ex.fingerprint);
+  });
+
   it('learns into the extractor itself and lists what it knows', () => {
     const fresh = new AttributeExtractor({ schemas });
     fresh.learnVocabulary(coffeeCatalog());

@@ -1,9 +1,12 @@
-import type { AttributeExtractor } from '@affinity/attributes';
-import type { CatalogEvent, ProductUpsert } from '@affinity/contracts';
+import type { AttributeExtractor, ExtractInput } from '@affinity/attributes';
+import { type CatalogEvent, ExtractedAttribute, type ProductUpsert, sha256Hex } from '@affinity/contracts';
 import type { KeySpace, Redis } from '@affinity/store';
 import type { ConsumedEvent, EventProducer, OutgoingRecord } from '@affinity/stream';
 import type { Counter, Histogram } from 'prom-client';
+import { z } from 'zod';
 import { contentHash, embeddingText, enrichedEvent } from './enrich';
+
+const CachedAttributes = z.array(ExtractedAttribute);
 
 /** What the enricher needs to embed text; `Embedder` from @affinity/embeddings fits. */
 export interface TextEmbedder {
@@ -39,9 +42,8 @@ export interface EnricherOptions {
  * Turns catalog changes into enriched products. Newest `updatedAt` wins: an older or
  * duplicate event is a no-op (versions live in Redis). The embedding is reused when the
  * embedded text did not change (cache keyed by content hash), so an edit to the price does
- * not re-embed the product text (attributes are extracted again; with a tagger that reads word
- * vectors that is one short model pass over the batch's titles). Deletes become tombstones on
- * products.enriched.v1.
+ * not cost a model run: embeddings and extracted attributes are both cached by what they were
+ * computed from. Deletes become tombstones on products.enriched.v1.
  */
 export class Enricher {
   constructor(private readonly o: EnricherOptions) {}
@@ -75,16 +77,7 @@ export class Enricher {
 
     const upserts = todo.filter((e): e is ConsumedEvent<ProductUpsert> => e.value.type === 'product.upsert');
     const vectors = await this.vectorsFor(upserts.map((e) => e.value));
-    // One call for the batch: a tagger that reads title word vectors gets them in one model pass.
-    const extracted = await this.o.extractor.extractAll(
-      upserts.map(({ value: v }) => ({
-        title: v.title,
-        description: v.description,
-        category: v.categoryPath,
-        // What the catalog states (its brand included) wins over what we extract.
-        catalogAttributes: v.brand === undefined ? v.attributes : { brand: v.brand, ...v.attributes },
-      })),
-    );
+    const extracted = await this.attributesFor(upserts.map((e) => e.value));
     const attributesOf = new Map(upserts.map((e, i) => [e, extracted[i] ?? []]));
     const records: OutgoingRecord[] = [];
     for (const e of todo) {
@@ -105,6 +98,45 @@ export class Enricher {
     for (const e of todo) p.set(this.versionKey(e.value.productId), String(e.value.updatedAt));
     await p.exec();
     return records.length;
+  }
+
+  private attributesKey(hash: string): string {
+    return this.o.keys.key('enricher', 'attributes', hash);
+  }
+
+  /**
+   * Attributes per product, cached by a hash of the extraction input and the extractor's
+   * fingerprint: a price or stock update (most catalog traffic) costs no extraction and, with a
+   * tagger that reads word vectors, no model pass. The misses are extracted in one call.
+   */
+  private async attributesFor(products: readonly ProductUpsert[]): Promise<ExtractedAttribute[][]> {
+    if (products.length === 0) return [];
+    const inputs: ExtractInput[] = products.map((v) => ({
+      title: v.title,
+      description: v.description,
+      category: v.categoryPath,
+      // What the catalog states (its brand included) wins over what we extract.
+      catalogAttributes: v.brand === undefined ? v.attributes : { brand: v.brand, ...v.attributes },
+    }));
+    const fingerprint = this.o.extractor.fingerprint;
+    const keys = inputs.map((i) => this.attributesKey(sha256Hex(`${fingerprint}\n${JSON.stringify(i)}`)));
+    const cached = await this.o.redis.mget(...keys);
+    const out: (ExtractedAttribute[] | undefined)[] = cached.map((c) => {
+      if (c === null) return undefined;
+      const r = CachedAttributes.safeParse(JSON.parse(c));
+      return r.success ? r.data : undefined;
+    });
+    const missing = out.flatMap((a, i) => (a === undefined ? [i] : []));
+    if (missing.length > 0) {
+      const extracted = await this.o.extractor.extractAll(missing.map((i) => inputs[i]!));
+      const p = this.o.redis.pipeline();
+      missing.forEach((i, j) => {
+        out[i] = extracted[j] ?? [];
+        p.set(keys[i]!, JSON.stringify(out[i]), 'EX', this.o.cacheTtlSeconds);
+      });
+      await p.exec();
+    }
+    return out.map((a) => a ?? []);
   }
 
   private async vectorsFor(products: readonly ProductUpsert[]): Promise<Map<string, { hash: string; vector: Float32Array }>> {
