@@ -1,33 +1,24 @@
 import { parseWith, Interaction } from '@affinity/contracts';
 import { BehaviourGraph, IncrementalFastRP } from '@affinity/graph';
 import { digineticaInteractions } from '@affinity/sample-data';
-import { KeySpace, type Redis } from '@affinity/store';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { KeySpace } from '@affinity/store';
+import { describe, expect, it, vi } from 'vitest';
 import { GraphSnapshots } from '../services/graph/src/graph-snapshots';
-import { deleteKeysWithPrefix, redisClient, uniquePrefix } from './support/harness';
+import { redisSuite } from './support/harness';
 
-let redis: Redis;
-let prefix: string;
+const suite = redisSuite('graphsnap');
 const events = digineticaInteractions()
   .slice(0, 1200)
   .map((e) => parseWith(Interaction, e));
 
-beforeAll(() => {
-  redis = redisClient();
-  prefix = uniquePrefix('graphsnap');
-});
-afterAll(async () => {
-  await deleteKeysWithPrefix(redis, prefix);
-  redis.disconnect();
-});
 
 async function leader(name: string, instance: string) {
-  const keys = new KeySpace(`${prefix}:${name}`);
+  const keys = new KeySpace(`${suite.prefix}:${name}`);
   const leaseKey = keys.key('graph', 'lease');
-  await redis.set(leaseKey, instance);
+  await suite.redis.set(leaseKey, instance);
   const graph = new BehaviourGraph({ halfLifeMs: 14 * 24 * 3600 * 1000 });
   const fastrp = await IncrementalFastRP.create(graph, { dim: 32 });
-  return { snapshots: new GraphSnapshots(redis, keys, leaseKey, instance), graph, fastrp, keys, leaseKey };
+  return { snapshots: new GraphSnapshots(suite.redis, keys, leaseKey, instance), graph, fastrp, keys, leaseKey };
 }
 
 describe('graph snapshots on real Redis', () => {
@@ -59,16 +50,16 @@ describe('graph snapshots on real Redis', () => {
     // A save of the same instance that started a minute earlier and only now commits.
     const now = Date.now();
     const clock = vi.spyOn(Date, 'now').mockReturnValue(now - 60_000);
-    const slow = new GraphSnapshots(redis, keys, leaseKey, 'a');
+    const slow = new GraphSnapshots(suite.redis, keys, leaseKey, 'a');
     const older = slow.save(graph, fastrp, new Map([[0, '300']]));
     clock.mockRestore();
     expect(await older).toBe('superseded');
     expect((await snapshots.load({ dim: 32 }))!.offsets).toEqual(new Map([[0, '900']]));
     // Only one generation's chunks remain.
-    const chunkKeys = await redis.keys(`${prefix}:order:graph:snap:*`);
+    const chunkKeys = await suite.redis.keys(`${suite.prefix}:order:graph:snap:*`);
     expect(new Set(chunkKeys.map((k) => k.split(':snap:')[1]!.split(':')[0])).size).toBe(1);
 
-    await redis.set(leaseKey, 'b');
+    await suite.redis.set(leaseKey, 'b');
     expect(await snapshots.save(graph, fastrp, new Map([[0, '1200']]))).toBe('lease-lost');
     expect((await snapshots.load({ dim: 32 }))!.offsets).toEqual(new Map([[0, '900']]));
   });

@@ -1,23 +1,14 @@
-import { KeySpace, type Redis } from '@affinity/store';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KeySpace } from '@affinity/store';
+import { describe, expect, it } from 'vitest';
 import { TriggerQueue } from '../services/recommender/src/trigger-queue';
-import { deleteKeysWithPrefix, redisClient, uniquePrefix } from './support/harness';
+import { redisSuite } from './support/harness';
 
-let redis: Redis;
-let prefix: string;
+const suite = redisSuite('triggers');
 
-beforeAll(() => {
-  redis = redisClient();
-  prefix = uniquePrefix('triggers');
-});
-afterAll(async () => {
-  await deleteKeysWithPrefix(redis, prefix);
-  redis.disconnect();
-});
 
 describe('recommender trigger queue on real Redis', () => {
   it('merges triggers per list, leases them, and survives a crashed worker', async () => {
-    const q = new TriggerQueue(redis, { keys: new KeySpace(`${prefix}:a`), leaseMs: 500 });
+    const q = new TriggerQueue(suite.redis, { keys: new KeySpace(`${suite.prefix}:a`), leaseMs: 500 });
     const t0 = 1_000_000;
     await q.add([{ listId: 'personalized:u1', eventId: 'e1', ts: 10 }], t0 + 100);
     await q.add([{ listId: 'personalized:u1', eventId: 'e2', ts: 5 }, { listId: 'similar:p1', eventId: 'e3', ts: 20 }], t0 + 200);
@@ -38,7 +29,7 @@ describe('recommender trigger queue on real Redis', () => {
   });
 
   it('a failed recompute comes back after the retry delay with its causes, not after the lease', async () => {
-    const q = new TriggerQueue(redis, { keys: new KeySpace(`${prefix}:retry`), leaseMs: 30_000 });
+    const q = new TriggerQueue(suite.redis, { keys: new KeySpace(`${suite.prefix}:retry`), leaseMs: 30_000 });
     const t0 = 2_000_000;
     await q.add([{ listId: 'personalized:u9', eventId: 'e9', ts: 7 }], t0);
     const [claimed] = await q.claim(10, t0);
@@ -54,7 +45,7 @@ describe('recommender trigger queue on real Redis', () => {
   });
 
   it('a list pending in both queues keeps each queue\'s causes: completing one does not drop the other\'s', async () => {
-    const q = new TriggerQueue(redis, { keys: new KeySpace(`${prefix}:both`), leaseMs: 30_000 });
+    const q = new TriggerQueue(suite.redis, { keys: new KeySpace(`${suite.prefix}:both`), leaseMs: 30_000 });
     const t0 = 3_000_000;
     // A behaviour wave is being computed when the shopper clicks.
     await q.add([{ listId: 'personalized:u5', eventId: 'wave', ts: 1 }], t0, 'low');
@@ -67,7 +58,7 @@ describe('recommender trigger queue on real Redis', () => {
   });
 
   it('serves high priority first; low priority waits (and merges) under load', async () => {
-    const q = new TriggerQueue(redis, { keys: new KeySpace(`${prefix}:c`) });
+    const q = new TriggerQueue(suite.redis, { keys: new KeySpace(`${suite.prefix}:c`) });
     await q.add([{ listId: 'similar:bg1', eventId: 'b1', ts: 1 }, { listId: 'similar:bg2', eventId: 'b2', ts: 1 }], 0, 'low');
     await q.add([{ listId: 'personalized:u9', eventId: 'click', ts: 5 }], 10, 'high');
     const first = await q.claim(2, 20);
@@ -80,7 +71,7 @@ describe('recommender trigger queue on real Redis', () => {
   });
 
   it('re-runs a list triggered again while it was being computed, with only the new causes', async () => {
-    const q = new TriggerQueue(redis, { keys: new KeySpace(`${prefix}:b`), leaseMs: 10_000 });
+    const q = new TriggerQueue(suite.redis, { keys: new KeySpace(`${suite.prefix}:b`), leaseMs: 10_000 });
     await q.add([{ listId: 'similar:p1', eventId: 'e1', ts: 1 }], 0);
     const [c] = await q.claim(10, 1);
     await q.add([{ listId: 'similar:p1', eventId: 'e2', ts: 2 }], 5);

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { ensureTopics, topicSpecs, type TopicOptions } from '@affinity/contracts';
 import { createRedis, type Redis } from '@affinity/store';
 import { Kafka, logLevel, type Admin, type KafkaMessage, type Producer } from 'kafkajs';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { type ChildWorker, ROOT, spawnTs } from './processes';
 import type { StackInfo } from './stack-info';
 
@@ -34,6 +34,23 @@ export function redisClient(): Redis {
 }
 
 /** Creates the topics of packages/contracts under `prefix.` and returns an admin to clean up with. */
+/**
+ * A Redis client and a unique key prefix for one suite (call at module level); the prefix's keys
+ * are deleted and the client closed after the suite.
+ */
+export function redisSuite(label: string): { readonly redis: Redis; readonly prefix: string } {
+  const suite = {} as { redis: Redis; prefix: string };
+  beforeAll(() => {
+    suite.redis = redisClient();
+    suite.prefix = uniquePrefix(label);
+  });
+  afterAll(async () => {
+    await deleteKeysWithPrefix(suite.redis, suite.prefix);
+    suite.redis.disconnect();
+  });
+  return suite;
+}
+
 export async function createTopics(kafka: Kafka, options: TopicOptions): Promise<Admin> {
   const admin = kafka.admin();
   await admin.connect();

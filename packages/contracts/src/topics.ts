@@ -134,14 +134,15 @@ export interface TopicAdmin {
   fetchTopicMetadata?(options: { topics: string[] }): Promise<{ topics: { name: string; partitions: { leader?: number }[] }[] }>;
 }
 
-/** Polls until every topic of `specs` exists with all its partitions led, or throws `cause` after `ms`. */
+/** Polls until every partition of `specs` has a leader; rethrows `cause` after `ms` (or at once when metadata cannot be read). */
 async function waitForLeaders(admin: TopicAdmin, specs: readonly TopicSpec[], ms: number, cause: unknown): Promise<void> {
+  const fetch = admin.fetchTopicMetadata?.bind(admin);
+  if (fetch === undefined) throw cause;
   const deadline = Date.now() + ms;
   for (;;) {
-    const listed = new Set(await admin.listTopics());
-    const meta = specs.every((s) => listed.has(s.name)) && admin.fetchTopicMetadata ? await admin.fetchTopicMetadata({ topics: specs.map((s) => s.name) }).catch(() => undefined) : undefined;
-    const led = meta !== undefined && specs.every((s) => meta.topics.find((t) => t.name === s.name)?.partitions.filter((p) => (p.leader ?? -1) >= 0).length === s.partitions);
-    if (led) return;
+    const meta = await fetch({ topics: specs.map((s) => s.name) }).catch(() => undefined);
+    const led = (s: TopicSpec) => meta?.topics.find((t) => t.name === s.name)?.partitions.filter((p) => (p.leader ?? -1) >= 0).length === s.partitions;
+    if (specs.every(led)) return;
     if (Date.now() >= deadline) throw cause;
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -117,16 +117,10 @@ export class Embedder {
     this.assertOpen();
     const encoded = texts.map((words) => this.tokenizer.encodeWords(words));
     const out = encoded.map((e) => new Float32Array((e.starts.length - 1) * this.dim));
-    const encodings = encoded.map((e) => e.ids);
-    await this.track(async () => {
-      for (const batch of planBatches(encodings, this.options.maxBatchSize, this.options.maxBatchTokens)) {
-        await this.serialized(() =>
-          this.runBatch(encodings, batch, (hidden, padded) => {
-            batch.forEach((row, r) => wordMeans(hidden, r * padded, encoded[row]?.starts ?? new Int32Array(1), this.dim, out[row] as Float32Array));
-          }),
-        );
-      }
-    });
+    await this.runAll(
+      encoded.map((e) => e.ids),
+      (rows, hidden, padded) => rows.forEach((row, r) => wordMeans(hidden, r * padded, (encoded[row] as { starts: Int32Array }).starts, this.dim, out[row] as Float32Array)),
+    );
     return out;
   }
 
@@ -170,25 +164,26 @@ export class Embedder {
     return Array.from({ length: encodings.length }, (_, i) => out.subarray(i * dim, (i + 1) * dim));
   }
 
-  private embedToMatrix(encodings: readonly Int32Array[]): Promise<Float32Array> {
-    return this.track(async () => {
-      const out = new Float32Array(encodings.length * this.dim);
-      for (const batch of planBatches(encodings, this.options.maxBatchSize, this.options.maxBatchTokens)) {
-        await this.serialized(() =>
-          this.runBatch(encodings, batch, (hidden, padded, lengths) => meanPool(hidden, lengths, padded, this.dim, this.spec.normalize === 'l2', out, batch)),
-        );
-      }
-      return out;
-    });
+  private async embedToMatrix(encodings: readonly Int32Array[]): Promise<Float32Array> {
+    const out = new Float32Array(encodings.length * this.dim);
+    await this.runAll(encodings, (rows, hidden, padded, lengths) => meanPool(hidden, lengths, padded, this.dim, this.spec.normalize === 'l2', out, rows));
+    return out;
   }
 
-  /** Runs `work` as an in-flight job that {@link close} waits for. */
-  private track<T>(work: () => Promise<T>): Promise<T> {
-    const p = work();
-    this.inFlight.add(p);
-    const forget = () => this.inFlight.delete(p);
-    p.then(forget, forget);
-    return p;
+  /**
+   * Runs every encoding through the model in length-planned batches, one onnxruntime run at a
+   * time, handing each batch's last hidden state to `consume`; {@link close} waits for it.
+   */
+  private runAll(encodings: readonly Int32Array[], consume: (rows: Int32Array, hidden: Float32Array, padded: number, lengths: Int32Array) => void): Promise<void> {
+    const work = (async () => {
+      for (const rows of planBatches(encodings, this.options.maxBatchSize, this.options.maxBatchTokens)) {
+        await this.serialized(() => this.runBatch(encodings, rows, (hidden, padded, lengths) => consume(rows, hidden, padded, lengths)));
+      }
+    })();
+    this.inFlight.add(work);
+    const forget = () => this.inFlight.delete(work);
+    work.then(forget, forget);
+    return work;
   }
 
   /** Queues `fn` behind every run already requested, so only one onnxruntime run is live. */

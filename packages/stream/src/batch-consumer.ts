@@ -258,19 +258,20 @@ export class BatchConsumer<I extends Inputs> {
 
   private async applyAssignment(hook: NonNullable<BatchConsumerOptions<I>['onAssignment']>, assigned: PartitionAssignment[]): Promise<void> {
     const generation = ++this.assignmentGeneration;
+    // A newer assignment took over (its own hook call decides), or we are stopping.
+    const superseded = (): boolean => generation !== this.assignmentGeneration || this.stopController.signal.aborted;
     for (let attempt = 1; ; attempt++) {
       try {
         const seeks = (await hook(assigned)) ?? [];
-        if (generation !== this.assignmentGeneration) return; // a newer assignment took over
+        if (superseded()) return;
         for (const s of seeks) {
           this.log.info(s, 'resuming partition from restored state');
           this.consumer.seek(s);
         }
         return;
       } catch (err) {
-        // A newer assignment took over (its own hook call decides), or we are stopping: this
-        // call's failure says nothing about the worker's state now.
-        if (generation !== this.assignmentGeneration || this.stopController.signal.aborted) {
+        // Then this call's failure says nothing about the worker's state now.
+        if (superseded()) {
           this.log.info({ err }, 'assignment hook failed after a newer assignment took over; ignored');
           return;
         }
@@ -280,7 +281,7 @@ export class BatchConsumer<I extends Inputs> {
         if (error.retriable && attempt < ASSIGNMENT_ATTEMPTS) {
           this.log.warn({ err: error, attempt }, 'assignment hook failed; retrying');
           await sleep(Math.min(5000, 250 * 2 ** (attempt - 1)), this.stopController.signal);
-          if (generation !== this.assignmentGeneration || this.stopController.signal.aborted) return;
+          if (superseded()) return;
           continue;
         }
         // Without its state the worker would write wrong results: stop and let the orchestrator restart us.
