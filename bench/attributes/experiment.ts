@@ -1,7 +1,7 @@
 /**
  * One cross-validated run with the learning options given as JSON, for trying changes quickly:
  *
- *   npx tsx bench/attributes/experiment.ts '{"epochs": 10}' [--word-vectors] [--folds=5] [--attrs]
+ *   npx tsx bench/attributes/experiment.ts '{"epochs": 10}' [--word-vectors [--model=ID]] [--folds=5] [--attrs]
  *
  * Prints micro P/R/F1 (both protocols) at a few thresholds, and F1 per attribute with --attrs.
  */
@@ -17,7 +17,8 @@ const args = process.argv.slice(2);
 const learn = JSON.parse(args.find((a) => a.startsWith('{')) ?? '{}') as Record<string, unknown>;
 const clustersAt = args.indexOf('--clusters');
 if (clustersAt >= 0) learn.tokenClusters = TokenClusters.fromFile(args[clustersAt + 1] as string);
-const wv = args.includes('--word-vectors') ? await embedTitleWords(examples) : undefined;
+const model = args.find((a) => a.startsWith('--model='))?.slice(8);
+const wv = args.includes('--word-vectors') ? await embedTitleWords(examples, model) : undefined;
 if (wv !== undefined) learn.wordVectors = { model: wv.model, dim: wv.dim };
 const t0 = performance.now();
 const r = evaluateCrossValidated(examples, {
