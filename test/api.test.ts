@@ -8,6 +8,8 @@ import { freePort } from './support/processes';
 
 const WRITE = 'write-key-0123456789abcdef';
 const READ = 'read-key-0123456789abcdef';
+/** Used only by the rate-limit test, so its one-minute window starts with that test. */
+const LIMITED = 'limited-key-0123456789abcdef';
 let t: TestEnv;
 let kafka: Kafka;
 let redis: Redis;
@@ -23,7 +25,7 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${port}`;
   api = spawnWorker(
     'services/api/src/main.ts',
-    t.serviceEnv({ HTTP_PORT: String(port), API_WRITE_KEYS: WRITE, API_READ_KEYS: READ, API_RATE_LIMIT_PER_MINUTE: '40', API_BODY_LIMIT_BYTES: '4096' }),
+    t.serviceEnv({ HTTP_PORT: String(port), API_WRITE_KEYS: WRITE, API_READ_KEYS: `${READ},${LIMITED}`, API_RATE_LIMIT_PER_MINUTE: '40', API_BODY_LIMIT_BYTES: '4096' }),
     `${prefix}api`,
   );
   await waitFor(() => fetch(`${base}/readyz`).then((r) => r.status), (s) => s === 200, 120_000, 'api ready');
@@ -160,9 +162,11 @@ describe('API against real Kafka and Redis', () => {
 
   it('rate-limits per key', async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < 45; i++) statuses.push((await call('/v1/trending', { key: READ })).status);
+    for (let i = 0; i < 45; i++) statuses.push((await call('/v1/trending', { key: LIMITED })).status);
     expect(statuses).toContain(429);
-    const limited = await call('/v1/trending', { key: READ });
+    // Other keys have their own budget.
+    expect((await call('/v1/trending', { key: READ })).status).not.toBe(429);
+    const limited = await call('/v1/trending', { key: LIMITED });
     expect(limited.status).toBe(429);
     expect(((await limited.json()) as { error: string }).error).toBe('RATE_LIMITED');
   });

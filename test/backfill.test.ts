@@ -61,6 +61,15 @@ describe('model upgrade backfill (BullMQ) against real Kafka, Redis and both mod
     const done = await queue.getJob(job.id!);
     expect(await done!.getState()).toBe('completed');
     await queue.close();
+    // The job's records were acknowledged before it completed, but our collector reads them on its
+    // own schedule across partitions: wait for as many as the job says it published.
+    const { published } = done!.returnvalue as { published: number };
+    expect(published).toBeGreaterThan(0);
+    await enriched.waitFor(
+      (m) => m.filter((x) => x.value !== null && parse(x).embedding.modelId === 'all-minilm-l6-v2-fp32').length >= published,
+      60_000,
+      `all ${published} backfill records`,
+    );
 
     const events = enriched.messages.filter((m) => m.value !== null).map(parse);
     const fp32 = events.filter((e) => e.embedding.modelId === 'all-minilm-l6-v2-fp32');
@@ -87,5 +96,5 @@ describe('model upgrade backfill (BullMQ) against real Kafka, Redis and both mod
     // Live products keep flowing under the live model.
     await enriched.waitFor((m) => late.every((p) => m.some((x) => x.key?.toString() === p.productId)), 60_000, 'late products enriched live');
     expect(late.every((p) => int8.some((e) => e.productId === p.productId) || enriched.byKey(p.productId).some((m) => m.value !== null && parse(m).embedding.modelId === 'all-minilm-l6-v2-int8'))).toBe(true);
-  });
+  }, 900_000); // its waits add up to more than the default 300 s on a slow machine
 });

@@ -225,7 +225,8 @@ describe('batch consumer failure handling', () => {
       handler: async ({ events: batch }) => {
         if (!blocked && batch.some((e) => e.offset === '50')) {
           blocked = true;
-          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 9000);
+          // Twice the session timeout: the broker checks expiry on its own schedule.
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 12_000);
         }
         for (const e of batch) handledAt.set(Number(e.offset), (handledAt.get(Number(e.offset)) ?? 0) + 1);
       },

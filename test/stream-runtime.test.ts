@@ -201,7 +201,7 @@ describe('stream runtime against real Kafka and Redis', () => {
       await stopWorker(worker);
       await producing.catch(() => undefined);
     }
-  });
+  }, 900_000); // its waits add up to more than the default 300 s on a slow machine
 
   it('drains on SIGTERM: the batch in flight is committed and the process exits 0', async () => {
     const s = await scenario('term');
