@@ -149,7 +149,7 @@ describe('API against real Kafka and Redis', () => {
     });
     try {
       // p11's key may live on another partition than p9's, so its record can arrive after both p9 changes.
-      await waitFor(async () => [changes.length, invalid.length], ([n, bad]) => n >= 2 && bad >= 1, 30_000, 'two complementary changes and one invalid record');
+      await waitFor(async () => [changes.length, invalid.length] as const, ([n, bad]) => n >= 2 && bad >= 1, 30_000, 'two complementary changes and one invalid record');
       expect(changes.map((ch) => [ch.subjectId, ch.update?.items[0]?.productId ?? null])).toEqual([
         ['p9', 'p10'],
         ['p9', null],
