@@ -1,11 +1,11 @@
 /**
  * One cross-validated run with the learning options given as JSON, for trying changes quickly:
  *
- *   npx tsx bench/attributes/experiment.ts '{"epochs": 10}' [--word-vectors [--model=ID]] [--folds=5] [--attrs]
+ *   npx tsx bench/attributes/experiment.ts '{"epochs": 10}' [--word-vectors [--model=ID]] [--folds=5] [--attrs] [--dump=FILE]
  *
  * Prints micro P/R/F1 (both protocols) at a few thresholds, and F1 per attribute with --attrs.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TokenClusters, evaluateCrossValidated, loadCategorySchemas, parseExtractGptJsonl } from '@affinity/attributes';
@@ -31,6 +31,11 @@ const r = evaluateCrossValidated(examples, {
   leak: args.includes('--leak'),
   titleWordVectors: wv?.vectors,
 });
+const dump = args.find((a) => a.startsWith('--dump='))?.slice(7);
+if (dump !== undefined) {
+  // Predictions as bench/attributes/finetune/score.ts reads them, to compare taggers fold by fold.
+  writeFileSync(dump, r.predictions.map((p, i) => JSON.stringify({ i, values: Object.fromEntries([...p.values].map(([k, v]) => [k, [v.raw, v.confidence]])) })).join('\n') + '\n');
+}
 const f = (x: number) => x.toFixed(3);
 console.log(`${args.join(' ')}: schema P ${f(r.schema.micro.precision)} R ${f(r.schema.micro.recall)} F1 ${f(r.schema.micro.f1)} | annotated P ${f(r.annotated.micro.precision)} F1 ${f(r.annotated.micro.f1)} | ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 for (const c of r.curve) console.log(`  t=${c.threshold}: P ${f(c.schema.precision)} R ${f(c.schema.recall)} F1 ${f(c.schema.f1)}`);

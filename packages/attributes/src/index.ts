@@ -10,7 +10,7 @@ export {
   toAttributeName,
 } from './category-schema';
 export type { AttributeSpecInput, CategorySchemaInput } from './category-schema';
-export { learnVocabulary, titleWords } from './learn-vocabulary';
+export { labelTitle, learnVocabulary, titleWords } from './learn-vocabulary';
 export type { LabelledProduct, LearnVocabularyOptions } from './learn-vocabulary';
 export { PATTERN_KINDS, findPatterns, formatNumber, parseNumber } from './patterns';
 export type { PatternKind, PatternMatch } from './patterns';

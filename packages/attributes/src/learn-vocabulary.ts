@@ -85,6 +85,53 @@ function locate(title: string, tokens: readonly Token[], value: string, taken: r
 }
 
 /**
+ * Where a product's known values sit in its (normalized) title: token ranges, longest value first,
+ * never overlapping; values that are not in the title come back in `missing`.
+ */
+function locateValues(
+  title: string,
+  tokens: readonly Token[],
+  schema: CategorySchema,
+  index: SchemaIndex,
+  attributes: Readonly<Record<string, string>>,
+): { spans: [string, number, number][]; missing: [string, string][] } {
+  const taken = tokens.map(() => false);
+  const entries = Object.entries(attributes)
+    .map(([k, v]) => [index.attributeName(schema, k), normalizeText(v)] as const)
+    .filter((e): e is [string, string] => e[0] !== undefined && e[1] !== '' && e[1].toLowerCase() !== 'n/a')
+    .sort((a, b) => b[1].length - a[1].length);
+  const spans: [string, number, number][] = [];
+  const missing: [string, string][] = [];
+  for (const [attr, value] of entries) {
+    const r = locate(title, tokens, value, taken);
+    if (r === undefined) {
+      missing.push([attr, value]);
+      continue;
+    }
+    for (let i = r[0]; i < r[1]; i++) taken[i] = true;
+    spans.push([attr, r[0], r[1]]);
+  }
+  return { spans, missing };
+}
+
+/**
+ * A labelled product as the tagger sees it: the words of its title (as {@link titleWords}), each
+ * word's character range in the normalized title, the category's schema attributes, and the gold
+ * spans the tagger learns from (word ranges). For training other taggers on the same labels.
+ */
+export function labelTitle(
+  product: LabelledProduct,
+  schemas: readonly CategorySchema[] = loadCategorySchemas(),
+): { title: string; words: string[]; offsets: [number, number][]; attributes: string[]; spans: [string, number, number][] } {
+  const index = new SchemaIndex(schemas);
+  const title = normalizeText(product.title);
+  const tokens = tokenize(title);
+  const { schema } = index.resolve(product.category);
+  const { spans } = locateValues(title, tokens, schema, index, product.attributes ?? {});
+  return { title, words: tokens.map((t) => t.text), offsets: tokens.map((t) => [t.start, t.end]), attributes: schema.attributes.map((a) => a.name), spans };
+}
+
+/**
  * Learns a {@link Vocabulary} from catalog products: value lists and their reliability from the
  * products' known attributes, brand candidates from frequent leading n-grams of titles, pattern
  * reliabilities, and a CRF tagger trained on the titles whose known values occur in them.
@@ -110,40 +157,33 @@ export function learnVocabulary(products: Iterable<LabelledProduct>, options: Le
     const tokens = tokenize(title);
     vocab.addLeading(tokens);
     vocab.addDocument(tokens);
-    const taken = tokens.map(() => false);
-    const entries = Object.entries(p.attributes ?? {})
-      .map(([k, v]) => [index.attributeName(schema, k), normalizeText(v)] as const)
-      .filter((e): e is [string, string] => e[0] !== undefined && e[1] !== '' && e[1].toLowerCase() !== 'n/a')
-      .sort((a, b) => b[1].length - a[1].length);
+    const { spans: found, missing } = locateValues(title, tokens, schema, index, p.attributes ?? {});
+    for (const [attr, value] of missing) {
+      // Not in the title: still a known value for lookups, keyed as the title would tokenize it.
+      const vt = tokenize(value);
+      if (vt.length > 0 && vt.length <= MAX_VALUE_TOKENS) {
+        const k = tokenKey(vt, 0, vt.length);
+        vocab.addLabel(k, attr, value);
+        global.addLabel(k, attr, value);
+      }
+    }
     const spans: Prepared['spans'] = [];
     const labels = new Set<string>();
     const tokenAttrs = new Set<string>();
-    for (const [attr, value] of entries) {
-      const r = locate(title, tokens, value, taken);
-      if (r === undefined) {
-        // Not in the title: still a known value for lookups, keyed as the title would tokenize it.
-        const vt = tokenize(value);
-        if (vt.length > 0 && vt.length <= MAX_VALUE_TOKENS) {
-          const k = tokenKey(vt, 0, vt.length);
-          vocab.addLabel(k, attr, value);
-          global.addLabel(k, attr, value);
-        }
-        continue;
-      }
-      for (let i = r[0]; i < r[1]; i++) taken[i] = true;
-      const start = (tokens[r[0]] as Token).start;
-      const end = (tokens[r[1] - 1] as Token).end;
-      const k = tokenKey(tokens, r[0], r[1]);
+    for (const [attr, s, e] of found) {
+      const start = (tokens[s] as Token).start;
+      const end = (tokens[e - 1] as Token).end;
+      const k = tokenKey(tokens, s, e);
       vocab.addLabel(k, attr, title.slice(start, end));
       global.addLabel(k, attr, title.slice(start, end));
       labels.add(`${attr}\u0000${k}`);
-      for (let i = r[0]; i < r[1]; i++) {
+      for (let i = s; i < e; i++) {
         const ta = `${attr}\u0000${(tokens[i] as Token).lower}`;
         if (tokenAttrs.has(ta)) continue;
         tokenAttrs.add(ta);
         vocab.addTokenAttr((tokens[i] as Token).lower, attr);
       }
-      spans.push([attr, r[0], r[1], start, end]);
+      spans.push([attr, s, e, start, end]);
     }
     const wv = options.wordVectors;
     let dense: Float32Array | undefined;
