@@ -31,7 +31,6 @@ nice -n 10 "$PY" bench/attributes/finetune/finetune.py --data "$OUT/data.jsonl" 
 npx tsx bench/attributes/experiment.ts --word-vectors --dump="$OUT/crf.jsonl" > "$OUT/crf.log"
 head -n1 "$OUT/crf.log"
 python3 bench/attributes/finetune/ensemble.py "$OUT/crf.jsonl" "$OUT/finetuned.jsonl" "$OUT/ensemble.jsonl"
-for system in crf finetuned ensemble; do
-  echo "== $system"
-  npx tsx bench/attributes/finetune/score.ts "$OUT/$system.jsonl" --only="$OUT/finetuned.jsonl"
-done
+npx tsx bench/attributes/finetune/score.ts crf="$OUT/crf.jsonl" finetuned="$OUT/finetuned.jsonl" ensemble="$OUT/ensemble.jsonl" \
+  --only="$OUT/finetuned.jsonl" --out="$ROOT/bench/results/attributes-finetune" \
+  --about="crf: the benchmark's tagger with word vectors (experiment.ts --word-vectors); finetuned: finetune.py ${*:-(defaults: 15 epochs, lr 2e-4, head lr 1e-3, batch 16, seed 1)}; ensemble: ensemble.py, mean of the two confidences per candidate value."
