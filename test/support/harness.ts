@@ -162,6 +162,8 @@ export async function readAll(kafka: Kafka, topic: string, expected: number, tim
 /** Accumulates every record of a topic from the beginning, for tests that wait on conditions. */
 export class TopicCollector {
   readonly messages: KafkaMessage[] = [];
+  /** Date.now() when each of `messages` was received, same index. */
+  readonly receivedAt: number[] = [];
   private readonly consumer;
 
   constructor(kafka: Kafka, private readonly topic: string) {
@@ -171,7 +173,12 @@ export class TopicCollector {
   async start(): Promise<this> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
-    await this.consumer.run({ eachMessage: async ({ message }) => void this.messages.push(message) });
+    await this.consumer.run({
+      eachMessage: async ({ message }) => {
+        this.messages.push(message);
+        this.receivedAt.push(Date.now());
+      },
+    });
     return this;
   }
 
@@ -181,6 +188,15 @@ export class TopicCollector {
 
   async waitFor(done: (messages: KafkaMessage[]) => boolean, timeoutMs: number, what: string): Promise<void> {
     await waitFor(async () => this.messages, done, timeoutMs, what);
+  }
+
+  /**
+   * Waits for the first message that matches and returns when it was received: a latency read
+   * this way is not rounded up to waitFor's polling interval.
+   */
+  async firstArrival(match: (m: KafkaMessage) => boolean, timeoutMs: number, what: string): Promise<number> {
+    const i = await waitFor(async () => this.messages.findIndex(match), (at) => at >= 0, timeoutMs, what);
+    return this.receivedAt[i] as number;
   }
 
   async stop(): Promise<void> {
