@@ -234,6 +234,7 @@ describe('the whole pipeline on real data', () => {
   it('measures event-to-recommendation latency: a click refreshes the shopper’s list, a new product gets a similar list', async () => {
     const users = [...new Set(purchases.map((p) => p.userId))].slice(0, 30);
     const clickLatency: number[] = [];
+    const stages: [number, number, number][] = [];
     for (const [n, userId] of users.entries()) {
       const productId = products[(n * 37) % products.length]!.productId;
       const eventId = newEventId();
@@ -241,7 +242,10 @@ describe('the whole pipeline on real data', () => {
       const r = await api('/v1/interactions', { method: 'POST', body: JSON.stringify({ type: 'click', eventId, userId, productId, sessionId: `live-${n}` }) });
       expect(r.status).toBe(202);
       const seen = await recs.firstArrival((m) => m.key?.toString() === `personalized:${userId}` && m.value !== null && m.value.toString().includes(eventId), 30_000, `list refresh for ${userId}`);
-      clickLatency.push(seen - sent);
+      clickLatency.push(seen.at - sent);
+      // Where the time went: API → Kafka (the click's record timestamp), Kafka → list built, list → subscriber.
+      const update = parseWith(RecommendationUpdate, JSON.parse(seen.message.value!.toString()));
+      if (update.causeTs !== undefined) stages.push([update.causeTs - sent, update.generatedAt - update.causeTs, seen.at - update.generatedAt]);
     }
     const createLatency: number[] = [];
     for (let n = 0; n < 15; n++) {
@@ -250,13 +254,18 @@ describe('the whole pipeline on real data', () => {
       const sent = Date.now();
       await api('/v1/products', { method: 'POST', body: JSON.stringify({ ...base, eventId: undefined, productId, title: `${base.title} DELUXE`, updatedAt: undefined }) });
       const seen = await recs.firstArrival((m) => m.key?.toString() === `similar:${productId}`, 30_000, `similar list for ${productId}`);
-      createLatency.push(seen - sent);
+      createLatency.push(seen.at - sent);
     }
     const summary = {
       clickToPersonalizedMs: { p50: percentile(clickLatency, 50), p99: percentile(clickLatency, 99), n: clickLatency.length },
       productToSimilarMs: { p50: percentile(createLatency, 50), p99: percentile(createLatency, 99), n: createLatency.length },
     };
     console.log(`event-to-recommendation latency (HTTP POST → recs.v1 update seen by a subscriber): ${JSON.stringify(summary)}`);
+    const stage = (k: number) => ({ p50: percentile(stages.map((s) => s[k]!), 50), max: Math.max(...stages.map((s) => s[k]!)) });
+    const slowest = stages.reduce((a, b) => (b[0] + b[1] + b[2] > a[0] + a[1] + a[2] ? b : a), [0, 0, 0]);
+    console.log(
+      `click stages (ms): ${JSON.stringify({ apiToKafka: stage(0), kafkaToListBuilt: stage(1), builtToSubscriber: stage(2), slowest: { apiToKafka: slowest[0], kafkaToListBuilt: slowest[1], builtToSubscriber: slowest[2] }, n: stages.length })}`,
+    );
     // Not a timing assertion: a bound that only catches a broken pipeline (nothing within 30 s).
     expect(clickLatency.length).toBe(30);
   });

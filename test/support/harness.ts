@@ -194,9 +194,9 @@ export class TopicCollector {
    * Waits for the first message that matches and returns when it was received: a latency read
    * this way is not rounded up to waitFor's polling interval.
    */
-  async firstArrival(match: (m: KafkaMessage) => boolean, timeoutMs: number, what: string): Promise<number> {
+  async firstArrival(match: (m: KafkaMessage) => boolean, timeoutMs: number, what: string): Promise<{ at: number; message: KafkaMessage }> {
     const i = await waitFor(async () => this.messages.findIndex(match), (at) => at >= 0, timeoutMs, what);
-    return this.receivedAt[i] as number;
+    return { at: this.receivedAt[i] as number, message: this.messages[i] as KafkaMessage };
   }
 
   async stop(): Promise<void> {
