@@ -21,7 +21,10 @@ from transformers import AutoModel, PreTrainedTokenizerFast
 
 
 def spans_of(tags, probs, title, offsets):
-    """BIO tags per word -> {attr: (raw, confidence)}, the most confident span per attribute."""
+    """BIO tags per word -> {attr: (raw, confidence)}, the most confident span per attribute.
+
+    Any B-x or I-x opens a span (an I-x that does not continue x starts one, as B-x would) and
+    the I-x tags after it extend it."""
     out = {}
     w = 0
     while w < len(tags):
@@ -153,8 +156,7 @@ def main():
                             best = int(torch.argmax(q))
                             wt.append(tags[best])
                             wp.append(float(q[best]))
-                        # An I- tag that does not continue its attribute opens a span, as B- would.
-                        values = spans_of([("B-" + t[2:]) if t.startswith("I-") and (w == 0 or wt[w - 1][2:] != t[2:]) else t for w, t in enumerate(wt)], wp, r["title"], r["offsets"])
+                        values = spans_of(wt, wp, r["title"], r["offsets"])
                         out.write(json.dumps({"i": r["i"], "values": values}) + "\n")
             out.flush()
             print(f"fold {f}: {len(train)} trained, {len(test)} predicted in {time.time() - t0:.0f} s", flush=True)
