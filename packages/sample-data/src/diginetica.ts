@@ -26,3 +26,13 @@ export function digineticaInteractions(dataDir: string = DATA_DIR): InteractionI
   });
   return out.sort((a, b) => Number(a.ts) - Number(b.ts));
 }
+
+/** DIGINETICA's item → category id (`product-categories.csv`), for the items asked about. */
+export function digineticaCategories(items: ReadonlySet<string>, dataDir: string = DATA_DIR): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const r of parseCsv(readFileSync(resolve(dataDir, 'diginetica/product-categories.csv'), 'utf8'), ';')) {
+    const id = `i${r.itemId}`;
+    if (items.has(id)) out.set(id, `c${r.categoryId}`);
+  }
+  return out;
+}
