@@ -31,7 +31,8 @@ export interface EnricherOptions {
   keys: KeySpace;
   embedder: TextEmbedder;
   extractor: AttributeExtractor;
-  producer: EventProducer;
+  /** Where enriched products go (the Kafka producer; the offline evaluation collects them). */
+  producer: Pick<EventProducer, 'send'>;
   outTopic: string;
   metrics: EnricherMetrics;
   descriptionChars: number;

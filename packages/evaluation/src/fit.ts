@@ -1,0 +1,296 @@
+import type { RecKind } from '@affinity/contracts';
+import { FEATURES, Ranker, compileRankerConfig, type Feature, type KindModel, type RankRequest, type RankerConfigInput } from '@affinity/recommend';
+import type { PipelineMethod } from './pipeline';
+import { Progress } from './progress';
+import type { TimeSplit } from './split';
+import { buildTasks } from './tasks';
+import { scoreQuery } from './metrics';
+import type { MetricName, Query, TaskName } from './types';
+
+type FitKind = Exclude<RecKind, 'trending'>;
+
+/** One list gathered on the validation split, with the items the shopper then chose. */
+export interface FitList {
+  kind: FitKind;
+  subject: string;
+  request: RankRequest;
+  targets: ReadonlySet<string>;
+}
+
+/** A validation split's lists and questions, from one dataset. */
+export interface FitData {
+  dataset: string;
+  /** By `kind:subject`. */
+  lists: Map<string, FitList>;
+  /** The questions each kind is judged by (basket completion, next items, next click). */
+  queries: Map<FitKind, Query[]>;
+}
+
+export interface FitReport {
+  kind: FitKind;
+  lists: number;
+  rows: number;
+  positives: number;
+  /** Share of the chosen items that were among the gathered candidates at all. */
+  candidateRecall: number;
+  threshold: number;
+  /** The objective (mean over datasets) with the logistic fit alone, and after coordinate ascent. */
+  logistic: number;
+  objective: number;
+}
+
+/** The task that judges each list kind on the validation split, and its metric's cut-off. */
+const TASK_OF: Record<FitKind, { task: TaskName; k: number }> = { complementary: { task: 'basket', k: 10 }, personalized: { task: 'next-items', k: 20 }, similar: { task: 'session', k: 20 } };
+
+/**
+ * Gathers the lists of the validation split's questions through the pipeline (fitted on the
+ * validation training part): the complementary list of every item of a held-out basket, the
+ * personalized list of every shopper with history, the similar list of every item a session
+ * moved on from.
+ */
+export async function gatherFitData(pipeline: PipelineMethod, split: TimeSplit, dataset: string, options: { maxQueries?: number; progress?: boolean } = {}): Promise<FitData> {
+  const tasks = buildTasks(split.train, split.test, { maxQueries: options.maxQueries ?? 1500, seed: 7 });
+  const lists = new Map<string, FitList>();
+  const queries = new Map<FitKind, Query[]>();
+  const wanted = new Map<string, { kind: FitKind; subject: string; targets: Set<string> }>();
+  for (const kind of ['complementary', 'personalized', 'similar'] as const) {
+    const qs = tasks.get(TASK_OF[kind].task) ?? [];
+    queries.set(kind, qs);
+    for (const q of qs) {
+      const l = q.list;
+      // Every item of a basket is a complement of every other: one list per anchor, all of them as targets.
+      const subjects = l.kind === 'complementary' ? l.anchors : l.kind === 'personalized' ? [l.user] : [l.item];
+      for (const subject of subjects) {
+        const key = `${kind}:${subject}`;
+        const w = wanted.get(key) ?? { kind, subject, targets: new Set<string>() };
+        for (const t of q.targets) w.targets.add(t);
+        wanted.set(key, w);
+      }
+    }
+  }
+  const progress = new Progress(`${dataset}: gathering validation lists`, wanted.size, options.progress ?? false);
+  let done = 0;
+  for (const [key, w] of wanted) {
+    const g = await pipeline.gather(w.kind, w.subject);
+    progress.update(++done);
+    if (g) lists.set(key, { kind: w.kind, subject: w.subject, request: g.request, targets: w.targets });
+  }
+  progress.done();
+  return { dataset, lists, queries };
+}
+
+/**
+ * The metric a kind is judged by on validation data: recall@10 of basket completion from the
+ * fused complementary lists, recall@20 of personalized and similar lists. Mean over datasets.
+ */
+export function objective(config: RankerConfigInput, data: readonly FitData[], kind: FitKind): number {
+  const ranker = new Ranker(config);
+  const { k } = TASK_OF[kind];
+  const values: number[] = [];
+  for (const d of data) {
+    const qs = d.queries.get(kind) ?? [];
+    if (qs.length === 0) continue;
+    const ranked = new Map<string, { productId: string; score: number }[]>();
+    const listOf = (subject: string) => {
+      const key = `${kind}:${subject}`;
+      let r = ranked.get(key);
+      if (!r) {
+        const l = d.lists.get(key);
+        ranked.set(key, (r = l ? ranker.rank(l.request, { explain: false }) : []));
+      }
+      return r;
+    };
+    let sum = 0;
+    for (const q of qs) {
+      let list: { productId: string; score: number }[];
+      const l = q.list;
+      if (l.kind === 'complementary') {
+        const fused = new Map<string, number>();
+        for (const a of l.anchors) for (const i of listOf(a)) fused.set(i.productId, (fused.get(i.productId) ?? 0) + i.score);
+        list = [...fused].map(([productId, score]) => ({ productId, score })).sort((a, b) => b.score - a.score || (a.productId < b.productId ? -1 : 1));
+      } else list = listOf(l.kind === 'personalized' ? l.user : l.item);
+      sum += scoreQuery(q, list).metrics[`recall@${k}` as MetricName];
+    }
+    values.push(sum / qs.length);
+  }
+  return values.length > 0 ? values.reduce((a, b) => a + b, 0) / values.length : 0;
+}
+
+/**
+ * L2-regularised logistic regression by Newton's method (IRLS) on standardised features, with
+ * per-row weights. Returns the intercept and weights on the original feature scale.
+ */
+export function logisticRegression(rows: readonly Float64Array[], labels: readonly number[], weights: readonly number[], l2: number): { bias: number; w: Float64Array } {
+  const d = rows[0]?.length ?? 0;
+  const mean = new Float64Array(d);
+  const std = new Float64Array(d);
+  let wsum = 0;
+  rows.forEach((x, r) => {
+    wsum += weights[r]!;
+    for (let j = 0; j < d; j++) mean[j]! += weights[r]! * x[j]!;
+  });
+  for (let j = 0; j < d; j++) mean[j]! /= wsum || 1;
+  rows.forEach((x, r) => {
+    for (let j = 0; j < d; j++) std[j]! += weights[r]! * (x[j]! - mean[j]!) ** 2;
+  });
+  for (let j = 0; j < d; j++) std[j] = Math.sqrt(std[j]! / (wsum || 1)) || 1;
+  // Parameters: θ[0] intercept, θ[1..d] standardised weights.
+  const p = d + 1;
+  const theta = new Float64Array(p);
+  const z = new Float64Array(p);
+  for (let iter = 0; iter < 50; iter++) {
+    const grad = new Float64Array(p);
+    const hess = new Float64Array(p * p);
+    for (let r = 0; r < rows.length; r++) {
+      const x = rows[r]!;
+      z[0] = 1;
+      for (let j = 0; j < d; j++) z[j + 1] = (x[j]! - mean[j]!) / std[j]!;
+      let logit = 0;
+      for (let j = 0; j < p; j++) logit += theta[j]! * z[j]!;
+      const mu = 1 / (1 + Math.exp(-logit));
+      const w = weights[r]!;
+      const g = w * (mu - labels[r]!);
+      const h = w * Math.max(mu * (1 - mu), 1e-9);
+      for (let a = 0; a < p; a++) {
+        grad[a]! += g * z[a]!;
+        for (let b = 0; b <= a; b++) hess[a * p + b]! += h * z[a]! * z[b]!;
+      }
+    }
+    for (let a = 0; a < p; a++) for (let b = 0; b < a; b++) hess[b * p + a] = hess[a * p + b]!;
+    // The intercept is not penalised.
+    for (let a = 1; a < p; a++) {
+      grad[a]! += l2 * theta[a]!;
+      hess[a * p + a]! += l2;
+    }
+    const step = solve(hess, grad, p);
+    let change = 0;
+    for (let a = 0; a < p; a++) {
+      theta[a]! -= step[a]!;
+      change = Math.max(change, Math.abs(step[a]!));
+    }
+    if (change < 1e-6) break;
+  }
+  const w = new Float64Array(d);
+  let bias = theta[0]!;
+  for (let j = 0; j < d; j++) {
+    w[j] = theta[j + 1]! / std[j]!;
+    bias -= w[j]! * mean[j]!;
+  }
+  return { bias, w };
+}
+
+/** Solves A x = b for a symmetric positive definite A (Gaussian elimination with partial pivoting). */
+function solve(a: Float64Array, b: Float64Array, n: number): Float64Array {
+  const m = Float64Array.from(a);
+  const x = Float64Array.from(b);
+  for (let k = 0; k < n; k++) {
+    let piv = k;
+    for (let i = k + 1; i < n; i++) if (Math.abs(m[i * n + k]!) > Math.abs(m[piv * n + k]!)) piv = i;
+    if (piv !== k) {
+      for (let j = 0; j < n; j++) [m[k * n + j], m[piv * n + j]] = [m[piv * n + j]!, m[k * n + j]!];
+      [x[k], x[piv]] = [x[piv]!, x[k]!];
+    }
+    const d = m[k * n + k]! || 1e-12;
+    for (let i = k + 1; i < n; i++) {
+      const f = m[i * n + k]! / d;
+      if (f === 0) continue;
+      for (let j = k; j < n; j++) m[i * n + j]! -= f * m[k * n + j]!;
+      x[i]! -= f * x[k]!;
+    }
+  }
+  for (let k = n - 1; k >= 0; k--) {
+    let s = x[k]!;
+    for (let j = k + 1; j < n; j++) s -= m[k * n + j]! * x[j]!;
+    x[k] = s / (m[k * n + k]! || 1e-12);
+  }
+  return x;
+}
+
+const THRESHOLDS = [0, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2];
+
+/**
+ * Fits the ranker per list kind on validation data: a logistic regression of "chosen" on the
+ * candidates' features (each dataset of a pooled fit weighs the same) gives calibrated
+ * relevances; then the relevance cut-off and the weights are refined by coordinate ascent on
+ * the kind's own metric (the cut-off decides where fillers take over; the metric is what the
+ * lists are judged by). Kinds without validation questions keep the base model.
+ */
+export function fitRanker(base: RankerConfigInput, data: readonly FitData[], source: string, options: { l2?: number; passes?: number; log?: (m: string) => void } = {}): { config: RankerConfigInput; reports: FitReport[] } {
+  const l2 = options.l2 ?? 1;
+  const config = structuredClone(compileRankerConfig(base)) as RankerConfigInput & { kinds: Record<RecKind, KindModel> };
+  delete config.version;
+  config.source = source;
+  const reports: FitReport[] = [];
+  for (const kind of ['complementary', 'personalized', 'similar'] as const) {
+    const lists = data.flatMap((d) => [...d.lists.values()].filter((l) => l.kind === kind).map((l) => ({ l, dataset: d.dataset })));
+    if (lists.length === 0 || !data.some((d) => (d.queries.get(kind)?.length ?? 0) > 0)) continue;
+    const perDataset = new Map<string, number>();
+    const rows: Float64Array[] = [];
+    const labels: number[] = [];
+    const rowDataset: string[] = [];
+    let positives = 0;
+    let targets = 0;
+    let found = 0;
+    for (const { l, dataset } of lists) {
+      const seen = new Set<string>();
+      for (const c of l.request.candidates) {
+        if (seen.has(c.productId) || l.request.exclude?.has(c.productId)) continue;
+        seen.add(c.productId);
+        rows.push(Float64Array.from(FEATURES, (f) => c.features[f] ?? 0));
+        const y = l.targets.has(c.productId) ? 1 : 0;
+        labels.push(y);
+        positives += y;
+        rowDataset.push(dataset);
+        perDataset.set(dataset, (perDataset.get(dataset) ?? 0) + 1);
+      }
+      targets += l.targets.size;
+      for (const t of l.targets) if (seen.has(t)) found++;
+    }
+    if (positives === 0) continue;
+    const weights = rowDataset.map((d) => rows.length / (perDataset.size * perDataset.get(d)!));
+    const { bias, w } = logisticRegression(rows, labels, weights, l2);
+    const model: KindModel = { bias: round(bias), weights: {}, threshold: 0 };
+    FEATURES.forEach((f: Feature, j) => {
+      if (Math.abs(w[j]!) > 1e-6) model.weights[f] = round(w[j]!);
+    });
+    const evaluate = (m: KindModel) => {
+      config.kinds[kind] = m;
+      return objective(config, data, kind);
+    };
+    let best = { model: { ...model }, value: -1 };
+    for (const threshold of THRESHOLDS) {
+      const m = { ...model, threshold };
+      const v = evaluate(m);
+      if (v > best.value + 1e-9) best = { model: m, value: v };
+    }
+    const logistic = best.value;
+    // Coordinate ascent on the metric itself, starting from the logistic fit.
+    for (let pass = 0; pass < (options.passes ?? 2); pass++) {
+      let improved = false;
+      for (const f of FEATURES) {
+        const cur = best.model.weights[f] ?? 0;
+        for (const next of [cur * 1.5, cur * 0.67, cur + 0.5, cur - 0.5, 0]) {
+          if (next === cur) continue;
+          const m = { ...best.model, weights: { ...best.model.weights, [f]: round(next) } };
+          const v = evaluate(m);
+          if (v > best.value + 1e-4) {
+            best = { model: m, value: v };
+            improved = true;
+          }
+        }
+      }
+      for (const threshold of THRESHOLDS) {
+        const m = { ...best.model, threshold };
+        const v = evaluate(m);
+        if (v > best.value + 1e-4) best = { model: m, value: v };
+      }
+      options.log?.(`${kind}: pass ${pass + 1}, objective ${best.value.toFixed(4)}`);
+      if (!improved) break;
+    }
+    config.kinds[kind] = best.model;
+    reports.push({ kind, lists: lists.length, rows: rows.length, positives, candidateRecall: targets > 0 ? found / targets : 0, threshold: best.model.threshold, logistic, objective: best.value });
+  }
+  return { config, reports };
+}
+
+const round = (x: number): number => Number(x.toPrecision(4));

@@ -1,0 +1,13 @@
+export { baselineFamilies } from './baselines';
+export { DATASETS, datasetSummaries, loadDataset } from './datasets';
+export type { Rejected } from './datasets';
+export { Aggregator, scoreQuery } from './metrics';
+export type { Aggregate, QueryMetrics } from './metrics';
+export { Progress } from './progress';
+export { evaluate } from './run';
+export type { EvalOptions, EvalResult, MethodResult, MethodSpec, TaskResult } from './run';
+export { timeSplit } from './split';
+export type { TimeSplit } from './split';
+export { buildTasks } from './tasks';
+export type { TaskOptions } from './tasks';
+export * from './types';
