@@ -15,10 +15,21 @@ export interface RecentInteraction {
   eventId: string;
 }
 
-export interface CoPurchaseRow {
+export interface NeighbourRow {
   productId: string;
+  /** Baskets (or shoppers) holding both. */
   both: number;
-  other: number;
+}
+
+/** `basket`: bought in one order; `history`: touched by one shopper within a few items of each other. */
+export type CoOccurrenceKind = 'basket' | 'history';
+
+/** The Redis key part of a category: the path's first `depth` levels, lower case. */
+export function categoryKey(path: readonly string[], depth: number): string {
+  return path
+    .slice(0, depth)
+    .map((c) => c.toLowerCase())
+    .join(' > ');
 }
 
 export interface RecStateOptions {
@@ -31,24 +42,40 @@ export interface RecStateOptions {
   maxBasketItems?: number;
   /** Dedupe window for event ids (seconds). @defaultValue 7 days */
   dedupeTtlSeconds?: number;
+  /**
+   * How many of a shopper's most recent distinct items each newly touched item is paired with
+   * in the history co-occurrence counts (an item-based neighbourhood over a sliding window of
+   * each history). @defaultValue 20
+   */
+  historyWindow?: number;
 }
 
 // Upsert of an item, newest updatedAt wins. KEYS: item hash, content vector, all-items set,
-// brand set. ARGV: updatedAt, fields JSON, vector bytes, brand (or '').
+// brand-set prefix, item → categories hash. ARGV: updatedAt, fields JSON, vector bytes, brand
+// (lower case, or ''), product id, available (1/0), leaf category key, root category key.
+// A brand change moves the item from the old brand's set to the new one.
 const UPSERT_ITEM = new LuaScript(`
 local cur = tonumber(redis.call('HGET', KEYS[1], 'updatedAt') or '-1')
 local ts = tonumber(ARGV[1])
 if ts < cur then return 0 end
 local prev = redis.call('HGET', KEYS[1], 'json')
+if prev then
+  local ok, item = pcall(cjson.decode, prev)
+  if ok and type(item.brand) == 'string' and string.lower(item.brand) ~= ARGV[4] then redis.call('SREM', KEYS[4] .. string.lower(item.brand), ARGV[5]) end
+end
 redis.call('HSET', KEYS[1], 'updatedAt', ARGV[1], 'json', ARGV[2], 'deleted', '0', 'available', ARGV[6])
 redis.call('SET', KEYS[2], ARGV[3])
 redis.call('SADD', KEYS[3], ARGV[5])
-if ARGV[4] ~= '' then redis.call('SADD', KEYS[4], ARGV[5]) end
+if ARGV[4] ~= '' then redis.call('SADD', KEYS[4] .. ARGV[4], ARGV[5]) end
+redis.call('HSET', KEYS[5], ARGV[5], ARGV[7] .. '\\n' .. ARGV[8])
 if prev then return 2 end
 return 1
 `);
 
-// Delete: keeps a tombstone (updatedAt) so a late, older upsert cannot resurrect the item.
+// Delete: keeps a tombstone (updatedAt) so a late, older upsert cannot resurrect the item, and
+// takes the item out of the brand, popularity and category-popularity sets. KEYS: item hash,
+// content vector, all-items set, brand-set prefix, popularity zset, item → categories hash,
+// category-popularity prefix. ARGV: updatedAt, product id.
 const DELETE_ITEM = new LuaScript(`
 local cur = tonumber(redis.call('HGET', KEYS[1], 'updatedAt') or '-1')
 local ts = tonumber(ARGV[1])
@@ -60,15 +87,30 @@ redis.call('DEL', KEYS[2])
 redis.call('SREM', KEYS[3], ARGV[2])
 if prev then
   local ok, item = pcall(cjson.decode, prev)
-  if ok and item.brand then redis.call('SREM', KEYS[4] .. string.lower(item.brand), ARGV[2]) end
+  if ok and type(item.brand) == 'string' then redis.call('SREM', KEYS[4] .. string.lower(item.brand), ARGV[2]) end
+end
+redis.call('ZREM', KEYS[5], ARGV[2])
+local cats = redis.call('HGET', KEYS[6], ARGV[2])
+if cats then
+  local nl = string.find(cats, '\\n', 1, true)
+  redis.call('ZREM', KEYS[7] .. string.sub(cats, 1, nl - 1), ARGV[2])
+  redis.call('ZREM', KEYS[7] .. string.sub(cats, nl + 1), ARGV[2])
 end
 return 1
 `);
 
 // One interaction, applied once per event id. KEYS: marker, recent list, purchased set,
 // trending zset, basket set, item-basket counts hash, total-baskets counter, co-purchase
-// prefix, trending epoch, trending clock. ARGV: ttl, recent JSON, recent cap, product, is
-// purchase, weight, ts, half-life ms, basket-forming (1/0), max basket items.
+// prefix, trending epoch, trending clock, the user's item counts hash, the user's window of
+// recently first-touched items, item → distinct users hash, history co-occurrence prefix,
+// popularity zset, statistics hash, item → categories hash, category-popularity prefix.
+// ARGV: ttl, recent JSON, recent cap, product, is purchase, weight, ts, half-life ms,
+// basket-forming (1/0), max basket items, history window.
+//
+// The first time a shopper touches an item, the item counts one more shopper (popularity,
+// and popularity within its leaf and root category), and it is paired with the shopper's
+// last few first-touched items (history co-occurrence: an item-based neighbourhood). A
+// repeat is counted in the statistics hash, from which the catalog's repeat rate is read.
 //
 // Trending uses forward decay (Cormode et al., ICDE 2009): the score grows by
 // w·2^((ts − epoch)/halfLife), so older entries never need rewriting. When the exponent
@@ -94,6 +136,29 @@ end
 redis.call('ZINCRBY', KEYS[4], tonumber(ARGV[6]) * 2 ^ exponent, product)
 local clock = tonumber(redis.call('GET', KEYS[10]) or '0')
 if ts > clock then redis.call('SET', KEYS[10], ARGV[7]) end
+local own = redis.call('HINCRBY', KEYS[11], product, 1)
+redis.call('HINCRBY', KEYS[16], 'events', 1)
+if own > 1 then
+  redis.call('HINCRBY', KEYS[16], 'repeats', 1)
+else
+  redis.call('HINCRBY', KEYS[13], product, 1)
+  redis.call('ZINCRBY', KEYS[15], 1, product)
+  local cats = redis.call('HGET', KEYS[17], product)
+  if cats then
+    local nl = string.find(cats, '\\n', 1, true)
+    local leaf = string.sub(cats, 1, nl - 1)
+    local root = string.sub(cats, nl + 1)
+    if leaf ~= '' then redis.call('ZINCRBY', KEYS[18] .. leaf, 1, product) end
+    if root ~= '' and root ~= leaf then redis.call('ZINCRBY', KEYS[18] .. root, 1, product) end
+  end
+  local window = redis.call('LRANGE', KEYS[12], 0, tonumber(ARGV[11]) - 1)
+  for _, other in ipairs(window) do
+    redis.call('ZINCRBY', KEYS[14] .. product, 1, other)
+    redis.call('ZINCRBY', KEYS[14] .. other, 1, product)
+  end
+  redis.call('LPUSH', KEYS[12], product)
+  redis.call('LTRIM', KEYS[12], 0, tonumber(ARGV[11]) - 1)
+end
 if ARGV[9] ~= '1' then return 0 end
 if redis.call('SISMEMBER', KEYS[5], product) == 1 then return 0 end
 local members = redis.call('SMEMBERS', KEYS[5])
@@ -158,8 +223,9 @@ return 1
 
 /**
  * Everything the recommender keeps in Redis: the serving copy of the catalog and its content
- * vectors, behaviour vectors, per-user history, co-purchase counts, trending scores, the
- * published lists and the reverse index item → lists. Writes that come from events are
+ * vectors, behaviour vectors, per-user history and item counts, co-occurrence counts (baskets
+ * and histories), popularity overall and per category, trending scores, the published lists
+ * and the reverse index item → lists. Writes that come from events are
  * atomic Lua scripts with the event's dedupe marker, so replays never double count.
  */
 export class RecState {
@@ -169,6 +235,7 @@ export class RecState {
   private readonly recentCap: number;
   private readonly maxBasket: number;
   private readonly ttl: number;
+  private readonly historyWindow: number;
 
   constructor(
     readonly redis: Redis,
@@ -180,6 +247,7 @@ export class RecState {
     this.recentCap = options.recentPerUser ?? 50;
     this.maxBasket = options.maxBasketItems ?? 50;
     this.ttl = options.dedupeTtlSeconds ?? 7 * 24 * 3600;
+    this.historyWindow = options.historyWindow ?? 20;
   }
 
   private itemKey = (id: string) => this.serving.itemKey(id);
@@ -205,7 +273,7 @@ export class RecState {
     const brand = item.brand?.toLowerCase() ?? '';
     return (await UPSERT_ITEM.run(
       this.redis,
-      [this.itemKey(e.productId), this.contentKey(e.productId), this.keys.key('items'), this.keys.key('brand', brand)],
+      [this.itemKey(e.productId), this.contentKey(e.productId), this.keys.key('items'), this.keys.key('brand', ''), this.keys.key('item-categories')],
       [
         String(p.updatedAt),
         JSON.stringify(item),
@@ -213,12 +281,18 @@ export class RecState {
         brand,
         e.productId,
         p.availability === 'in_stock' || p.availability === 'preorder' ? '1' : '0',
+        categoryKey(p.categoryPath, p.categoryPath.length),
+        categoryKey(p.categoryPath, 1),
       ],
     )) as number;
   }
 
   async deleteItem(productId: string, updatedAt: number): Promise<boolean> {
-    const r = (await DELETE_ITEM.run(this.redis, [this.itemKey(productId), this.contentKey(productId), this.keys.key('items'), this.keys.key('brand', '')], [String(updatedAt), productId])) as number;
+    const r = (await DELETE_ITEM.run(
+      this.redis,
+      [this.itemKey(productId), this.contentKey(productId), this.keys.key('items'), this.keys.key('brand', ''), this.keys.key('popular'), this.keys.key('item-categories'), this.keys.key('catpop', '')],
+      [String(updatedAt), productId],
+    )) as number;
     return r === 1;
   }
 
@@ -281,6 +355,14 @@ export class RecState {
         this.keys.key('cop', ''),
         this.keys.key('trending', 'epoch'),
         this.keys.key('trending', 'clock'),
+        this.keys.key('user', e.userId, 'items'),
+        this.keys.key('user', e.userId, 'window'),
+        this.keys.key('item-users'),
+        this.keys.key('coh', ''),
+        this.keys.key('popular'),
+        this.keys.key('stats'),
+        this.keys.key('item-categories'),
+        this.keys.key('catpop', ''),
       ],
       [
         String(this.ttl),
@@ -293,6 +375,7 @@ export class RecState {
         String(this.halfLife),
         formsBasket ? '1' : '0',
         String(this.maxBasket),
+        String(this.historyWindow),
       ],
     )) as number;
     return r !== -1;
@@ -307,22 +390,52 @@ export class RecState {
     return new Set(await this.redis.smembers(this.keys.key('user', userId, 'purchased')));
   }
 
-  /** Items bought together with `productId`, with the counts needed for lift/NPMI. */
-  async coPurchases(productId: string, n: number): Promise<{ rows: CoPurchaseRow[]; self: number; total: number }> {
-    const [flat, totalRaw] = await Promise.all([this.redis.zrevrange(this.keys.key('cop', productId), 0, n - 1, 'WITHSCORES'), this.redis.get(this.keys.key('baskets-total'))]);
-    const ids: string[] = [];
-    const both: number[] = [];
-    for (let i = 0; i < flat.length; i += 2) {
-      ids.push(flat[i]!);
-      both.push(Number(flat[i + 1]));
-    }
-    const counts = await this.redis.hmget(this.keys.key('basket-count'), productId, ...ids);
-    const total = Number(totalRaw ?? 0);
-    return {
-      rows: ids.map((id, i) => ({ productId: id, both: both[i]!, other: Number(counts[i + 1] ?? 0) })),
-      self: Number(counts[0] ?? 0),
-      total,
-    };
+  /**
+   * The strongest co-occurrence neighbours of each anchor, by count: `basket` counts orders
+   * holding both, `history` counts shoppers who touched both within their history window.
+   */
+  async neighbours(kind: CoOccurrenceKind, anchors: readonly string[], n: number): Promise<Map<string, NeighbourRow[]>> {
+    const prefix = this.keys.key(kind === 'basket' ? 'cop' : 'coh', '');
+    const rows = await Promise.all(anchors.map((a) => this.redis.zrevrange(prefix + a, 0, n - 1, 'WITHSCORES')));
+    const out = new Map<string, NeighbourRow[]>();
+    anchors.forEach((a, i) => {
+      const flat = rows[i]!;
+      const list: NeighbourRow[] = [];
+      for (let j = 0; j < flat.length; j += 2) list.push({ productId: flat[j]!, both: Number(flat[j + 1]) });
+      out.set(a, list);
+    });
+    return out;
+  }
+
+  /** How many baskets (`basket`) or distinct shoppers (`history`) hold each item. */
+  async supports(kind: CoOccurrenceKind, ids: readonly string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    if (ids.length === 0) return out;
+    const counts = await this.redis.hmget(this.keys.key(kind === 'basket' ? 'basket-count' : 'item-users'), ...ids);
+    ids.forEach((id, i) => out.set(id, Number(counts[i] ?? 0)));
+    return out;
+  }
+
+  /** The items a shopper has touched, with how many times. */
+  async userItems(userId: string): Promise<Map<string, number>> {
+    const all = await this.redis.hgetall(this.keys.key('user', userId, 'items'));
+    return new Map(Object.entries(all).map(([k, v]) => [k, Number(v)]));
+  }
+
+  /** Share of interactions that were with an item the shopper had touched before (0 when nothing happened yet). */
+  async repeatRate(): Promise<number> {
+    const [events, repeats] = await this.redis.hmget(this.keys.key('stats'), 'events', 'repeats');
+    const n = Number(events ?? 0);
+    return n > 0 ? Number(repeats ?? 0) / n : 0;
+  }
+
+  /** Items with the most distinct shoppers, overall or within a category (a path prefix `depth` levels deep). */
+  async popular(n: number, category?: { path: readonly string[]; depth: number }): Promise<{ productId: string; shoppers: number }[]> {
+    const key = category ? this.keys.key('catpop', categoryKey(category.path, category.depth)) : this.keys.key('popular');
+    const flat = await this.redis.zrevrange(key, 0, n - 1, 'WITHSCORES');
+    const out: { productId: string; shoppers: number }[] = [];
+    for (let i = 0; i < flat.length; i += 2) out.push({ productId: flat[i]!, shoppers: Number(flat[i + 1]) });
+    return out;
   }
 
   /**

@@ -1,5 +1,7 @@
-export { DEFAULT_WEIGHTS, Ranker, compileRankerOptions, rankerVersion } from './ranker';
-export type { Candidate, CandidateSignals, CompiledRankerOptions, ItemInfo, RankRequest, RankerOptions, SourceKind, SourceWeights } from './ranker';
+export { DEFAULT_RANKER_CONFIG, Ranker } from './ranker';
+export type { Candidate, Evidence, FallbackCandidate, ItemInfo, RankRequest, ScoredCandidate } from './ranker';
+export { FEATURES, KindModel, RankerConfig, compileRankerConfig, configFingerprint } from './ranker-config';
+export type { CompiledRankerConfig, Feature, FeatureVector, RankerConfigInput } from './ranker-config';
 export { ScoreCalibrator, relevanceFromZ, zScore } from './score-calibrator';
 export type { BackgroundStats, ScoreCalibratorOptions } from './score-calibrator';
 export { lift, npmi, shrunkNpmi } from './co-occurrence';

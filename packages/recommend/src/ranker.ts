@@ -1,30 +1,48 @@
-import { normalizeText, type Reason, type RecKind, type RecommendedItem } from '@affinity/contracts';
+import { normalizeText, type Availability, type Reason, type RecKind, type RecommendedItem } from '@affinity/contracts';
+import defaults from './default-ranker.json' with { type: 'json' };
 import { mmrSelect } from './mmr';
-import { relevanceFromZ } from './score-calibrator';
+import { FEATURES, compileRankerConfig, type CompiledRankerConfig, type Feature, type FeatureVector, type RankerConfigInput } from './ranker-config';
 import { dot } from './vector-math';
 
-export type SourceKind = 'content' | 'behaviour' | 'profile' | 'copurchase' | 'attributes' | 'trending';
-
-/** What each candidate source found for one candidate. Scores are already per-query calibrated. */
-export interface CandidateSignals {
-  /** Content (text embedding) similarity to the subject: raw cosine and its z-score against the query's background. */
-  content?: { cos: number; z: number };
-  /** Behaviour (FastRP) similarity. */
-  behaviour?: { cos: number; z: number };
-  /** Similarity to a user's profile; `anchor` is the title of the recent item it is closest to. */
-  profile?: { cos: number; z: number; anchor?: string };
-  /** Co-purchase statistics with the subject (or the user's recent baskets). */
-  copurchase?: { count: number; npmi: number; lift: number };
-  /** Attribute relations (complementary fallback when co-purchase data is thin). */
-  attributes?: { shared: readonly { name: string; value: string }[] };
-  /** Decayed interaction count; `count` is the raw number in the window. */
-  trending?: { score: number; count: number };
+/** What a candidate's features were measured from, for the reasons shown with it. */
+export interface Evidence {
+  /** Baskets holding both (the strongest anchor's count for a shopper). */
+  boughtTogether?: number;
+  /** Shoppers who engaged with both. */
+  engagedTogether?: number;
+  /** Text-embedding cosine to the subject or the shopper's profile. */
+  contentCos?: number;
+  /** Behaviour-embedding cosine. */
+  behaviourCos?: number;
+  /** The title of the shopper's recent item the candidate relates to most. */
+  anchorTitle?: string;
+  /** Distinct shoppers who engaged with it. */
+  shoppers?: number;
+  /** Decayed recent interactions. */
+  trending?: number;
+  /** The category it shares with the subject or the shopper. */
+  category?: string;
+  /** The shopper's own interactions with it. */
+  ownCount?: number;
+  /** Shared attributes. */
+  shared?: readonly { name: string; value: string }[];
 }
 
 export interface Candidate {
   productId: string;
-  signals: CandidateSignals;
-  /** Content vector, unit length (the embedder normalizes), for near-duplicate detection and diversity. */
+  features: FeatureVector;
+  evidence?: Evidence;
+  /** Content vector, unit length, for duplicate detection and diversity. */
+  vector?: Float32Array;
+}
+
+/** A candidate shown only to fill a list its merit could not fill, and why it is a sensible filler. */
+export interface FallbackCandidate {
+  productId: string;
+  reason: 'category' | 'trending' | 'popular';
+  /** The category name for `category`, the count for the others. */
+  label?: string;
+  value?: number;
   vector?: Float32Array;
 }
 
@@ -34,7 +52,7 @@ export interface ItemInfo {
   title: string;
   brand?: string;
   categoryPath: readonly string[];
-  availability: 'in_stock' | 'out_of_stock' | 'preorder' | 'discontinued';
+  availability: Availability;
   attributes?: Readonly<Record<string, string>>;
 }
 
@@ -43,236 +61,248 @@ export interface RankRequest {
   /** The item a similar/complementary list is for (with its content vector when known). */
   subject?: ItemInfo & { vector?: Float32Array };
   candidates: readonly Candidate[];
+  /** Fillers in order of preference, used only when fewer than k candidates pass the cut-off. */
+  fallback?: readonly FallbackCandidate[];
   items: ReadonlyMap<string, ItemInfo>;
-  /** Never recommend these (already purchased, the user's own recent items, ...). */
+  /** Never recommend these (the shopper's basket, items they will not rebuy, ...). */
   exclude?: ReadonlySet<string>;
   /** Overrides the configured list length. */
   k?: number;
 }
 
-export type SourceWeights = Partial<Record<SourceKind, number>>;
-
-export interface RankerOptions {
-  /** Per list kind, how much each source counts (0 = ignored). */
-  weights?: Partial<Record<RecKind, SourceWeights>>;
-  /**
-   * The one global relevance cut-off in (0, 1): a candidate whose combined evidence is weaker
-   * is dropped, even if the list ends up shorter than k. @defaultValue 0.5
-   */
-  threshold?: number;
-  /** z-score at which a similarity source alone reaches relevance 0.5 (≈ "3σ above chance"). @defaultValue 3 */
-  zMidpoint?: number;
-  /** Steepness of the z → relevance curve. @defaultValue 0.75 */
-  zWidth?: number;
-  /** NPMI (shrunk) at which co-purchase alone reaches relevance 0.5. @defaultValue 0.15 */
-  npmiMidpoint?: number;
-  /** Fewer co-purchases than this are ignored. @defaultValue 2 */
-  minCopurchases?: number;
-  /** Interactions in the trending window below which an item is not trending. @defaultValue 3 */
-  minTrendingCount?: number;
-  /** MMR trade-off: 1 = pure relevance, 0 = pure diversity. @defaultValue 0.8 */
-  mmrLambda?: number;
-  /** Content cosine at or above which two listings are the same product. @defaultValue 0.97 */
-  duplicateCosine?: number;
-  /** Content cosine at or above which a complement is really a substitute. @defaultValue 0.8 */
-  complementMaxCosine?: number;
-  /** List length. @defaultValue 20 */
-  k?: number;
-}
-
-export type CompiledRankerOptions = Required<Omit<RankerOptions, 'weights'>> & { weights: Record<RecKind, SourceWeights> };
-
-export const DEFAULT_WEIGHTS: Record<RecKind, SourceWeights> = {
-  similar: { content: 1, behaviour: 0.8, copurchase: 0.3, attributes: 0 },
-  complementary: { copurchase: 1, attributes: 0.35, behaviour: 0.3 },
-  personalized: { profile: 1, behaviour: 0.8, copurchase: 0.7, trending: 0.2 },
-  trending: { trending: 1 },
-};
-
-export function compileRankerOptions(o: RankerOptions = {}): CompiledRankerOptions {
-  const compiled: CompiledRankerOptions = {
-    weights: { ...DEFAULT_WEIGHTS, ...o.weights } as Record<RecKind, SourceWeights>,
-    threshold: o.threshold ?? 0.5,
-    zMidpoint: o.zMidpoint ?? 3,
-    zWidth: o.zWidth ?? 0.75,
-    npmiMidpoint: o.npmiMidpoint ?? 0.15,
-    minCopurchases: o.minCopurchases ?? 2,
-    minTrendingCount: o.minTrendingCount ?? 3,
-    mmrLambda: o.mmrLambda ?? 0.8,
-    duplicateCosine: o.duplicateCosine ?? 0.97,
-    complementMaxCosine: o.complementMaxCosine ?? 0.8,
-    k: o.k ?? 20,
-  };
-  if (!(compiled.threshold > 0 && compiled.threshold < 1)) throw new RangeError('threshold must be in (0, 1)');
-  if (!(compiled.mmrLambda >= 0 && compiled.mmrLambda <= 1)) throw new RangeError('mmrLambda must be in [0, 1]');
-  if (!(compiled.k >= 1 && compiled.k <= 200)) throw new RangeError('k must be in [1, 200]');
-  return compiled;
-}
-
-/** A short fingerprint of the configuration, recorded in every list's `versions`. */
-export function rankerVersion(o: CompiledRankerOptions): string {
-  const s = JSON.stringify(o);
-  let h = 2166136261;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
-  return `r1-${(h >>> 0).toString(16)}`;
-}
-
-interface Scored {
-  candidate: Candidate;
-  info: ItemInfo;
+/** A scored candidate before the list is cut: what the evaluation fits weights on. */
+export interface ScoredCandidate {
+  productId: string;
   relevance: number;
-  parts: Partial<Record<SourceKind, number>>;
+  /** weight × feature per feature: what carried the item. */
+  contributions: Partial<Record<Feature, number>>;
 }
 
 const fmt = (x: number, digits = 2): string => x.toFixed(digits);
-/** A source must reach this relevance to be named as a reason. */
-const MIN_REASON_RELEVANCE = 0.3;
-const leafCategory = (i: ItemInfo): string | undefined => i.categoryPath[i.categoryPath.length - 1]?.toLowerCase();
 const titleKey = (t: string): string => normalizeText(t).toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
+/** A feature whose contribution to the logit is below this is not named as a reason. */
+const MIN_REASON_LOGIT = 0.25;
+
+const UNEXPLAINED: Reason[] = [{ code: 'relevant', text: 'relevant' }];
+
+/** The defaults: a fit pooled over the development logs (see default-ranker.json's `source`). */
+export const DEFAULT_RANKER_CONFIG: RankerConfigInput = defaults as RankerConfigInput;
+
+interface Scored extends ScoredCandidate {
+  candidate: Candidate;
+  info: ItemInfo;
+  /** Index into the prepared request's usable candidates. */
+  slot: number;
+}
+
+interface Usable {
+  candidate: Candidate;
+  info: ItemInfo;
+  title: string;
+  slot: number;
+}
+
+/** What ranking a request needs that does not depend on the weights, computed once per request. */
+interface Prepared {
+  /** Candidates that pass the business rules, first occurrence of each id. */
+  usable: Usable[];
+  /** Whether two usable candidates are listings of one product (memoised). */
+  sameProduct(a: number, b: number): boolean;
+  fillers: { fallback: FallbackCandidate; title: string }[];
+}
+
+const PREPARED = new WeakMap<RankRequest, Prepared & { duplicateCosine: number }>();
 
 /**
- * Blends candidate sources into a final list (DESIGN.md "packages/recommend"):
- * business rules → per-source relevance → weighted noisy-OR blend → one global cut-off →
- * MMR diversity → reasons. Pure and synchronous: the recommender gathers candidates, this
- * decides.
+ * Business rules (unknown or deleted, unavailable, excluded, the subject itself or another
+ * listing of it) and the same-product relation between candidates (same normalized title, or
+ * text embeddings at least `duplicateCosine` alike). Cached per request object: fitting ranks
+ * one request under many weightings.
+ */
+function prepare(req: RankRequest, duplicateCosine: number): Prepared {
+  const cached = PREPARED.get(req);
+  if (cached && cached.duplicateCosine === duplicateCosine) return cached;
+  const subject = req.subject;
+  const subjectTitle = subject ? titleKey(subject.title) : undefined;
+  const usableInfo = (id: string, vector: Float32Array | undefined): { info: ItemInfo; title: string } | undefined => {
+    const info = req.items.get(id);
+    if (info === undefined || info.availability === 'out_of_stock' || info.availability === 'discontinued') return undefined;
+    if (req.exclude?.has(id) || id === subject?.productId) return undefined;
+    const title = titleKey(info.title);
+    if (subject && (title === subjectTitle || (subject.vector && vector && dot(subject.vector, vector) >= duplicateCosine))) return undefined;
+    return { info, title };
+  };
+  const usable: Usable[] = [];
+  const seen = new Set<string>();
+  for (const candidate of req.candidates) {
+    if (seen.has(candidate.productId)) continue;
+    seen.add(candidate.productId);
+    const u = usableInfo(candidate.productId, candidate.vector);
+    if (u) usable.push({ candidate, ...u, slot: usable.length });
+  }
+  // 0 = not computed, 1 = different products, 2 = the same product.
+  const n = usable.length;
+  const memo = new Uint8Array(n * n);
+  const sameProduct = (a: number, b: number): boolean => {
+    const i = a * n + b;
+    if (memo[i] === 0) {
+      const ua = usable[a]!;
+      const ub = usable[b]!;
+      const va = ua.candidate.vector;
+      const vb = ub.candidate.vector;
+      memo[i] = memo[b * n + a] = ua.title === ub.title || (va !== undefined && vb !== undefined && dot(va, vb) >= duplicateCosine) ? 2 : 1;
+    }
+    return memo[i] === 2;
+  };
+  const fillers: Prepared['fillers'] = [];
+  for (const f of req.fallback ?? []) {
+    const u = usableInfo(f.productId, f.vector);
+    if (u) fillers.push({ fallback: f, title: u.title });
+  }
+  const prepared = { usable, sameProduct, fillers, duplicateCosine };
+  PREPARED.set(req, prepared);
+  return prepared;
+}
+
+/**
+ * Turns gathered candidates into a list (docs/ranking.md): business rules → a logistic blend
+ * of the candidate's features with per-kind weights → the relevance cut-off → same-product
+ * de-duplication → MMR diversity → fillers when the cut-off left fewer than k → reasons. Pure
+ * and synchronous: the list builder gathers candidates and features, this decides.
  */
 export class Ranker {
-  readonly options: CompiledRankerOptions;
-  readonly version: string;
+  readonly config: CompiledRankerConfig;
 
-  constructor(options: RankerOptions = {}) {
-    this.options = compileRankerOptions(options);
-    this.version = rankerVersion(this.options);
+  constructor(config: RankerConfigInput = DEFAULT_RANKER_CONFIG, overrides: { k?: number; mmrLambda?: number } = {}) {
+    this.config = compileRankerConfig({ ...config, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) });
   }
 
-  rank(req: RankRequest): RecommendedItem[] {
-    const o = this.options;
-    const k = req.k ?? o.k;
-    const weights = o.weights[req.kind];
-    const subject = req.subject;
-    const subjectTitle = subject ? titleKey(subject.title) : undefined;
-    const seen = new Set<string>();
-    const scored: Scored[] = [];
+  get version(): string {
+    return this.config.version;
+  }
 
-    for (const candidate of req.candidates) {
-      const id = candidate.productId;
-      if (seen.has(id)) continue;
-      seen.add(id);
-      const info = req.items.get(id);
-      // Business rules: unknown/deleted, unavailable, excluded, the subject itself.
-      if (info === undefined) continue;
-      if (info.availability === 'out_of_stock' || info.availability === 'discontinued') continue;
-      if (req.exclude?.has(id) || id === subject?.productId) continue;
-      if (subject) {
-        const cos = subject.vector && candidate.vector ? dot(subject.vector, candidate.vector) : undefined;
-        // Near-duplicate listings of the subject are the same product, not a recommendation.
-        if ((cos !== undefined && cos >= o.duplicateCosine) || titleKey(info.title) === subjectTitle) continue;
-        if (req.kind === 'complementary') {
-          // A complement is a different kind of thing: not the same leaf category, not a near-substitute.
-          const sameLeaf = leafCategory(subject) !== undefined && leafCategory(subject) === leafCategory(info);
-          if (sameLeaf || (cos !== undefined && cos >= o.complementMaxCosine)) continue;
-        }
-      }
-      const parts = this.sourceRelevance(candidate.signals, weights);
-      // Weighted noisy-OR: each source is independent evidence; one strong source suffices,
-      // several moderate ones reinforce each other, and weights act as exponents.
-      let miss = 1;
-      for (const [source, rel] of Object.entries(parts) as [SourceKind, number][]) {
-        miss *= (1 - Math.min(rel, 0.999)) ** (weights[source] ?? 0);
-      }
-      const relevance = 1 - miss;
-      if (relevance < o.threshold) continue;
-      scored.push({ candidate, info, relevance, parts });
+  get k(): number {
+    return this.config.k;
+  }
+
+  /** Relevance of one candidate for a list kind, with each feature's contribution to the logit. */
+  score(kind: RecKind, features: FeatureVector): ScoredCandidate & { logit: number } {
+    const model = this.config.kinds[kind];
+    let logit = model.bias;
+    const contributions: Partial<Record<Feature, number>> = {};
+    for (const f of FEATURES) {
+      const x = features[f];
+      const w = model.weights[f];
+      if (x === undefined || w === undefined || x === 0 || w === 0) continue;
+      contributions[f] = w * x;
+      logit += w * x;
     }
+    return { productId: '', relevance: sigmoid(logit), contributions, logit };
+  }
 
-    scored.sort((a, b) => b.relevance - a.relevance);
-    // Drop near-duplicates among the candidates themselves: keep the most relevant listing.
+  /**
+   * The ranked list. `explain: false` leaves the reasons out (every item gets one placeholder):
+   * for fitting, where lists are ranked thousands of times and never shown.
+   */
+  rank(req: RankRequest, options: { explain?: boolean } = {}): RecommendedItem[] {
+    const explain = options.explain ?? true;
+    const k = req.k ?? this.config.k;
+    const threshold = this.config.kinds[req.kind].threshold;
+    const p = prepare(req, this.config.duplicateCosine);
+
+    const scored: Scored[] = [];
+    for (const u of p.usable) {
+      const s = this.score(req.kind, u.candidate.features);
+      if (s.relevance < threshold) continue;
+      scored.push({ ...s, productId: u.candidate.productId, candidate: u.candidate, info: u.info, slot: u.slot });
+    }
+    scored.sort((a, b) => b.relevance - a.relevance || (a.productId < b.productId ? -1 : 1));
+
+    // Two listings of one product: keep the more relevant.
     const distinct: Scored[] = [];
-    const titles = new Set<string>();
     for (const s of scored) {
-      const t = titleKey(s.info.title);
-      if (titles.has(t)) continue;
-      const v = s.candidate.vector;
-      if (v && distinct.some((d) => d.candidate.vector && dot(v, d.candidate.vector) >= o.duplicateCosine)) continue;
-      titles.add(t);
+      if (distinct.some((d) => p.sameProduct(s.slot, d.slot))) continue;
       distinct.push(s);
       if (distinct.length >= k * 4) break;
     }
-    // Trending is a ranking of activity, not of relevance to a subject: keep its order.
     const order =
-      req.kind === 'trending'
-        ? distinct
-            .map((s, i) => [i, s.candidate.signals.trending?.score ?? 0] as const)
-            .sort((a, b) => b[1] - a[1])
-            .slice(0, k)
-            .map(([i]) => i)
+      this.config.mmrLambda >= 1 || req.kind === 'trending'
+        ? distinct.slice(0, k).map((_, i) => i)
         : mmrSelect(
             distinct.map((s) => ({ score: s.relevance, vector: s.candidate.vector })),
             k,
-            o.mmrLambda,
+            this.config.mmrLambda,
           );
-    return order.map((i) => {
+    const out: RecommendedItem[] = order.map((i) => {
       const s = distinct[i]!;
-      return { productId: s.candidate.productId, score: Number(s.relevance.toFixed(6)), reasons: this.reasons(s, subject) };
+      return { productId: s.productId, score: Number(s.relevance.toFixed(6)), reasons: explain ? this.reasons(req.kind, s, req.subject) : UNEXPLAINED };
     });
-  }
 
-  private sourceRelevance(sig: CandidateSignals, weights: SourceWeights): Partial<Record<SourceKind, number>> {
-    const o = this.options;
-    const parts: Partial<Record<SourceKind, number>> = {};
-    const z = (x: { z: number }) => relevanceFromZ(x.z, o.zMidpoint, o.zWidth);
-    if (sig.content && weights.content) parts.content = z(sig.content);
-    if (sig.behaviour && weights.behaviour) parts.behaviour = z(sig.behaviour);
-    if (sig.profile && weights.profile) parts.profile = z(sig.profile);
-    if (sig.copurchase && weights.copurchase && sig.copurchase.count >= o.minCopurchases && sig.copurchase.npmi > 0) {
-      const shrunk = sig.copurchase.npmi * (sig.copurchase.count / (sig.copurchase.count + 3));
-      parts.copurchase = shrunk / (shrunk + o.npmiMidpoint);
-    }
-    if (sig.attributes && weights.attributes && sig.attributes.shared.length > 0) {
-      // Each shared attribute (brand, size, collection...) is weak evidence on its own.
-      parts.attributes = 1 - 0.5 ** sig.attributes.shared.length;
-    }
-    if (sig.trending && weights.trending && sig.trending.count >= o.minTrendingCount) {
-      parts.trending = 1 - 1 / (1 + sig.trending.count / (o.minTrendingCount * 3));
-    }
-    return parts;
-  }
-
-  private reasons(s: Scored, subject: ItemInfo | undefined): Reason[] {
-    const sig = s.candidate.signals;
-    const out: (Reason & { weight: number })[] = [];
-    const w = (k: SourceKind) => s.parts[k] ?? 0;
-    if (sig.copurchase && s.parts.copurchase !== undefined) {
-      out.push({ code: 'bought_together', text: `bought together ${sig.copurchase.count} times`, value: sig.copurchase.count, weight: w('copurchase') });
-    }
-    if (sig.content && s.parts.content !== undefined) {
-      out.push({ code: 'similar_description', text: `similar description ${fmt(sig.content.cos)}`, value: Number(fmt(sig.content.cos, 4)), weight: w('content') });
-    }
-    if (sig.behaviour && s.parts.behaviour !== undefined) {
-      out.push({ code: 'similar_shoppers', text: `shoppers with similar behaviour engage with it (${fmt(sig.behaviour.cos)})`, value: Number(fmt(sig.behaviour.cos, 4)), weight: w('behaviour') });
-    }
-    if (sig.profile && s.parts.profile !== undefined) {
-      const anchor = sig.profile.anchor ? `matches your interest in ${sig.profile.anchor.slice(0, 120)}` : 'matches your recent interests';
-      out.push({ code: 'matches_profile', text: `${anchor} (${fmt(sig.profile.cos)})`, value: Number(fmt(sig.profile.cos, 4)), weight: w('profile') });
-    }
-    if (sig.trending && s.parts.trending !== undefined) {
-      out.push({ code: 'trending', text: `trending: ${sig.trending.count} recent interactions`, value: sig.trending.count, weight: w('trending') });
-    }
-    if (sig.attributes && s.parts.attributes !== undefined) {
-      for (const a of sig.attributes.shared.slice(0, 3)) {
-        out.push({ code: `same_${a.name}`.slice(0, 64), text: `same ${a.name.replace(/_/g, ' ')} (${a.value})`.slice(0, 256), weight: w('attributes') / 2 });
+    // Fillers: below the cut-off the list is short; what the category or the catalog is buying beats an empty slot.
+    if (out.length < k && p.fillers.length > 0) {
+      const floor = Math.min(threshold, out.at(-1)?.score ?? threshold);
+      const shown = new Set(out.map((o) => o.productId));
+      const titles = new Set(order.map((i) => p.usable[distinct[i]!.slot]!.title));
+      for (const f of p.fillers) {
+        if (out.length >= k) break;
+        if (shown.has(f.fallback.productId) || titles.has(f.title)) continue;
+        titles.add(f.title);
+        shown.add(f.fallback.productId);
+        // Scores keep the list's order: every filler ranks below every item shown on merit.
+        out.push({ productId: f.fallback.productId, score: Number((floor * 0.5 ** (1 + out.length / k)).toFixed(6)), reasons: [fallbackReason(f.fallback)] });
       }
     }
-    // Brand is worth saying even when it was not a ranking source.
-    if (subject?.brand && s.info.brand && subject.brand.toLowerCase() === s.info.brand.toLowerCase() && !out.some((r) => r.code === 'same_brand')) {
-      out.push({ code: 'same_brand', text: `same brand (${s.info.brand})`.slice(0, 256), weight: 0 });
+    return out;
+  }
+
+  private reasons(kind: RecKind, s: Scored, subject: ItemInfo | undefined): Reason[] {
+    const ev = s.candidate.evidence ?? {};
+    const out: (Reason & { weight: number })[] = [];
+    const add = (weight: number | undefined, r: Reason) => {
+      if (weight !== undefined && weight > 0) out.push({ ...r, weight });
+    };
+    const c = s.contributions;
+    const sum = (...fs: Feature[]) => fs.reduce<number | undefined>((acc, f) => (c[f] === undefined ? acc : (acc ?? 0) + c[f]!), undefined);
+    const together = sum('copurchase', 'copurchaseAssoc', 'copurchaseConf');
+    if (ev.boughtTogether !== undefined) add(together, { code: 'bought_together', text: `bought together ${ev.boughtTogether} times`, value: ev.boughtTogether });
+    const engaged = sum('cooccurrence', 'cooccurrenceAssoc', 'cooccurrenceConf');
+    if (ev.engagedTogether !== undefined) {
+      const text = ev.anchorTitle ? `shoppers who chose ${ev.anchorTitle.slice(0, 100)} also chose it (${ev.engagedTogether})` : `chosen by the same shoppers (${ev.engagedTogether})`;
+      add(engaged, { code: 'chosen_together', text, value: ev.engagedTogether });
     }
+    if (ev.contentCos !== undefined) {
+      if (kind === 'personalized') {
+        const anchor = ev.anchorTitle ? `matches your interest in ${ev.anchorTitle.slice(0, 120)}` : 'matches your recent interests';
+        add(c.content, { code: 'matches_profile', text: `${anchor} (${fmt(ev.contentCos)})`, value: Number(fmt(ev.contentCos, 4)) });
+      } else add(c.content, { code: 'similar_description', text: `similar description ${fmt(ev.contentCos)}`, value: Number(fmt(ev.contentCos, 4)) });
+    }
+    if (ev.behaviourCos !== undefined) add(c.behaviour, { code: 'similar_shoppers', text: `shoppers with similar behaviour engage with it (${fmt(ev.behaviourCos)})`, value: Number(fmt(ev.behaviourCos, 4)) });
+    if (ev.ownCount !== undefined) add(c.repeat, { code: 'bought_before', text: `you chose it ${ev.ownCount} time${ev.ownCount === 1 ? '' : 's'} before`, value: ev.ownCount });
+    if (ev.trending !== undefined) add(c.trending, { code: 'trending', text: `trending: ${fmt(ev.trending, 1)} recent interactions`, value: Number(fmt(ev.trending, 2)) });
+    if (ev.shoppers !== undefined) add(c.popularity, { code: 'popular', text: `popular: ${ev.shoppers} shoppers`, value: ev.shoppers });
+    if (ev.category !== undefined) add(sum('category', 'department'), { code: 'same_category', text: `${kind === 'personalized' ? 'in a category you like' : 'same category'} (${ev.category})`.slice(0, 256) });
+    if (ev.shared) for (const a of ev.shared.slice(0, 3)) add((c.attributes ?? 0) / 2, { code: `same_${a.name}`.slice(0, 64), text: `same ${a.name.replace(/_/g, ' ')} (${a.value})`.slice(0, 256) });
     out.sort((a, b) => b.weight - a.weight);
-    // Say what carried the item: weak contributors are noise to a shopper (the first reason always stays).
+    // Name what carried the item: weak contributors are noise to a shopper (the first reason always stays).
     const strongest = out[0]?.weight ?? 0;
-    return out
-      .filter((r, i) => i === 0 || r.weight >= Math.max(MIN_REASON_RELEVANCE, strongest / 4) || (r.weight === 0 && r.code === 'same_brand'))
-      .slice(0, 16)
-      .map(({ weight: _w, ...r }) => r);
+    const shown = out.filter((r, i) => i === 0 || r.weight >= Math.max(MIN_REASON_LOGIT, strongest / 4));
+    // Brand is worth saying even when it was not what ranked the item.
+    if (subject?.brand && s.info.brand && subject.brand.toLowerCase() === s.info.brand.toLowerCase() && !shown.some((r) => r.code === 'same_brand')) {
+      shown.push({ code: 'same_brand', text: `same brand (${s.info.brand})`.slice(0, 256), weight: 0 });
+    }
+    if (shown.length === 0) shown.push({ code: 'relevant', text: `relevance ${fmt(s.relevance)}`, weight: 0 });
+    return shown.slice(0, 16).map(({ weight: _w, ...r }) => r);
+  }
+}
+
+function fallbackReason(f: FallbackCandidate): Reason {
+  switch (f.reason) {
+    case 'category':
+      return { code: 'popular_in_category', text: `popular in ${f.label ?? 'this category'}`.slice(0, 256), ...(f.value !== undefined ? { value: f.value } : {}) };
+    case 'trending':
+      return { code: 'trending', text: `trending: ${fmt(f.value ?? 0, 1)} recent interactions`, ...(f.value !== undefined ? { value: Number(fmt(f.value, 2)) } : {}) };
+    case 'popular':
+      return { code: 'popular', text: `popular: ${f.value ?? 0} shoppers`, ...(f.value !== undefined ? { value: f.value } : {}) };
   }
 }

@@ -12,6 +12,7 @@ import {
   zScore,
   type Candidate,
   type ItemInfo,
+  type RankerConfigInput,
 } from '../src';
 
 function rng(seed: number): () => number {
@@ -70,29 +71,56 @@ describe('score calibration', () => {
 describe('Ranker', () => {
   const r = rng(11);
   const dim = 64;
-  const cal = new ScoreCalibrator({ sampleSize: 256 });
-  for (let i = 0; i < 1000; i++) cal.offer(`bg${i}`, randomUnit(dim, r));
   const subjectVec = randomUnit(dim, r);
-  const stats = cal.background(subjectVec)!;
-  const contentCandidate = (id: string, cos: number): Candidate => {
-    const vector = near(subjectVec, cos, r);
-    return { productId: id, vector, signals: { content: { cos, z: zScore(cos, stats) } } };
+  /** A config with one weight per feature named, threshold 0 unless given. */
+  const config = (kind: 'similar' | 'complementary' | 'personalized', bias: number, weights: Record<string, number>, threshold = 0, k = 20): RankerConfigInput => {
+    const kinds = Object.fromEntries((['similar', 'complementary', 'personalized', 'trending'] as const).map((kd) => [kd, { bias: -10, weights: {}, threshold: 0 }]));
+    kinds[kind] = { bias, weights, threshold };
+    kinds.trending = { bias: 0, weights: { trending: 1 }, threshold: 0 };
+    return { kinds: kinds as RankerConfigInput['kinds'], k };
   };
+  const cand = (id: string, features: Candidate['features'], cos = 0.3, evidence: Candidate['evidence'] = {}): Candidate => ({ productId: id, features, evidence, vector: near(subjectVec, cos, r) });
+  const subject = { ...info('s'), vector: subjectVec };
 
-  it('drops weak matches instead of padding the list to k', () => {
-    const ranker = new Ranker({ k: 10 });
-    const candidates = [contentCandidate('a', 0.9), contentCandidate('b', 0.7), contentCandidate('c', 0.5), ...Array.from({ length: 20 }, (_, i) => contentCandidate(`w${i}`, 0.05))];
-    const items = new Map(candidates.map((c) => [c.productId, info(c.productId)]));
-    const list = ranker.rank({ kind: 'similar', subject: { ...info('s'), vector: subjectVec }, candidates, items });
-    expect(list.map((x) => x.productId)).toEqual(['a', 'b', 'c']);
-    expect(list[0]!.reasons[0]).toMatchObject({ code: 'similar_description', text: 'similar description 0.90' });
+  it('ranks by the logistic blend of the features with the kind’s weights', () => {
+    const ranker = new Ranker(config('similar', -2, { content: 0.5, cooccurrence: 1 }));
+    const candidates = [cand('a', { content: 4 }), cand('b', { content: 1, cooccurrence: 3 }), cand('c', { content: 2 })];
+    const list = ranker.rank({ kind: 'similar', subject, candidates, items: new Map(candidates.map((c) => [c.productId, info(c.productId)])) });
+    // b: σ(−2 + 0.5 + 3) > a: σ(−2 + 2) > c: σ(−2 + 1)
+    expect(list.map((x) => x.productId)).toEqual(['b', 'a', 'c']);
+    expect(list[0]!.score).toBeCloseTo(1 / (1 + Math.exp(-1.5)), 6);
+    expect(ranker.score('similar', { content: 4, popularity: 9 }).relevance).toBeCloseTo(0.5, 10);
   });
 
-  it('applies business rules: subject, deleted, out of stock, excluded, near-duplicates', () => {
-    const ranker = new Ranker();
-    const dup = { ...contentCandidate('dup', 0.99) };
-    const sameTitle = contentCandidate('same-title', 0.6);
-    const candidates = [contentCandidate('s', 1), contentCandidate('gone', 0.8), contentCandidate('oos', 0.8), contentCandidate('bought', 0.8), dup, sameTitle, contentCandidate('ok', 0.8)];
+  it('cuts weak matches, then fills the list with labelled fillers ranked below every merit item', () => {
+    const ranker = new Ranker(config('complementary', -3, { copurchase: 1 }, 0.5, 4));
+    const candidates = [cand('strong', { copurchase: 5 }, 0.3, { boughtTogether: 140 }), cand('weak', { copurchase: 1 })];
+    const items = new Map(['strong', 'weak', 'p1', 'p2', 'p3'].map((id) => [id, info(id)]));
+    const list = ranker.rank({
+      kind: 'complementary',
+      subject,
+      candidates,
+      items,
+      fallback: [
+        { productId: 'p1', reason: 'category', label: 'Mugs', value: 30 },
+        { productId: 'strong', reason: 'popular', value: 99 },
+        { productId: 'p2', reason: 'popular', value: 20 },
+        { productId: 'p3', reason: 'trending', value: 4.25 },
+      ],
+    });
+    expect(list.map((x) => x.productId)).toEqual(['strong', 'p1', 'p2', 'p3']);
+    expect(list[0]!.reasons[0]).toEqual({ code: 'bought_together', text: 'bought together 140 times', value: 140 });
+    expect(list.slice(1).map((x) => x.reasons[0]!.code)).toEqual(['popular_in_category', 'popular', 'trending']);
+    expect(list[1]!.reasons[0]!.text).toBe('popular in Mugs');
+    // Scores keep the order: fillers below the merit item and decreasing.
+    for (let i = 1; i < list.length; i++) expect(list[i]!.score).toBeLessThan(list[i - 1]!.score);
+    // Without fillers the cut-off leaves the list short rather than padding it with weak matches.
+    expect(ranker.rank({ kind: 'complementary', subject, candidates, items }).map((x) => x.productId)).toEqual(['strong']);
+  });
+
+  it('applies business rules to merit items and fillers alike: subject, deleted, out of stock, excluded, same product', () => {
+    const ranker = new Ranker(config('similar', 0, { content: 1 }));
+    const candidates = [cand('s', { content: 5 }, 1), cand('gone', { content: 3 }), cand('oos', { content: 3 }), cand('bought', { content: 3 }), cand('dup', { content: 3 }, 0.99), cand('same-title', { content: 3 }), cand('ok', { content: 3 })];
     const items = new Map<string, ItemInfo>([
       ['s', info('s')],
       ['oos', info('oos', { availability: 'out_of_stock' })],
@@ -101,25 +129,39 @@ describe('Ranker', () => {
       ['same-title', info('same-title', { title: '  item S ' })],
       ['ok', info('ok')],
     ]);
-    const list = ranker.rank({ kind: 'similar', subject: { ...info('s'), vector: subjectVec }, candidates, items, exclude: new Set(['bought']) });
+    const fallback = ['gone', 'oos', 'bought', 's'].map((productId) => ({ productId, reason: 'popular' as const, value: 1 }));
+    const list = ranker.rank({ kind: 'similar', subject, candidates, items, fallback, exclude: new Set(['bought']) });
     expect(list.map((x) => x.productId)).toEqual(['ok']);
   });
 
-  it('complementary lists keep bought-together items of another kind and explain them', () => {
-    const ranker = new Ranker();
-    const mk = (id: string, count: number, n: number, cos: number): Candidate => ({ ...contentCandidate(id, cos), signals: { copurchase: { count, npmi: n, lift: 3 } } });
-    const candidates = [mk('saucer', 312, 0.45, 0.3), mk('other-mug', 200, 0.5, 0.4), mk('substitute', 150, 0.4, 0.9), mk('rare', 1, 0.9, 0.2), mk('weak', 40, 0.02, 0.2)];
-    const items = new Map<string, ItemInfo>([
-      ['saucer', info('saucer', { categoryPath: ['Kitchen', 'Saucers'] })],
-      ['other-mug', info('other-mug', { categoryPath: ['Kitchen', 'Mugs'] })],
-      ['substitute', info('substitute', { categoryPath: ['Kitchen', 'Cups'] })],
-      ['rare', info('rare', { categoryPath: ['Garden'] })],
-      ['weak', info('weak', { categoryPath: ['Garden'] })],
+  it('decides substitute or complement from the fitted weights, not from a category rule', () => {
+    // The same candidates under two catalogs' fitted weights: one where similar items are bought
+    // together (matching sets), one where they replace each other.
+    const candidates = [cand('same-kind', { copurchase: 2, content: 6, category: 1 }, 0.9), cand('other-kind', { copurchase: 2, content: 0 }, 0.1)];
+    const items = new Map([
+      ['same-kind', info('same-kind', { categoryPath: ['Kitchen', 'Mugs'] })],
+      ['other-kind', info('other-kind', { categoryPath: ['Kitchen', 'Saucers'] })],
     ]);
-    const subject = { ...info('mug', { categoryPath: ['Kitchen', 'Mugs'] }), vector: subjectVec };
-    const list = ranker.rank({ kind: 'complementary', subject, candidates, items });
-    expect(list.map((x) => x.productId)).toEqual(['saucer']);
-    expect(list[0]!.reasons[0]).toEqual({ code: 'bought_together', text: 'bought together 312 times', value: 312 });
+    const mug = { ...info('mug', { categoryPath: ['Kitchen', 'Mugs'] }), vector: subjectVec };
+    const sets = new Ranker(config('complementary', -2, { copurchase: 1, content: 0.3, category: 0.5 }));
+    const substitutes = new Ranker(config('complementary', -2, { copurchase: 1, content: -0.4, category: -0.5 }));
+    expect(sets.rank({ kind: 'complementary', subject: mug, candidates, items }).map((x) => x.productId)).toEqual(['same-kind', 'other-kind']);
+    expect(substitutes.rank({ kind: 'complementary', subject: mug, candidates, items }).map((x) => x.productId)).toEqual(['other-kind', 'same-kind']);
+  });
+
+  it('names the sources that carried an item, strongest first, and not the weak ones', () => {
+    const ranker = new Ranker(config('personalized', -3, { cooccurrence: 1, content: 0.8, trending: 0.05, repeat: 2 }));
+    const c = cand('x', { cooccurrence: 3, content: 4, trending: 2, repeat: 1.2 }, 0.5, {
+      engagedTogether: 12,
+      anchorTitle: 'Blue mug',
+      contentCos: 0.61,
+      trending: 6.5,
+      ownCount: 3,
+    });
+    const [item] = ranker.rank({ kind: 'personalized', candidates: [c], items: new Map([['x', info('x')]]) });
+    expect(item!.reasons.map((x) => x.code)).toEqual(['matches_profile', 'chosen_together', 'bought_before']);
+    expect(item!.reasons[1]!.text).toBe('shoppers who chose Blue mug also chose it (12)');
+    expect(item!.reasons[2]!.text).toBe('you chose it 3 times before');
   });
 
   it('diversifies with MMR: a second copy of the same direction loses to a different good item', () => {
@@ -138,28 +180,27 @@ describe('Ranker', () => {
     expect(order).toEqual([0, 2]);
   });
 
-  it('keeps trending lists in activity order and names only the sources that carried an item', () => {
+  it('keeps trending lists in activity order and fills them with popular items', () => {
     const ranker = new Ranker();
     const trending = ranker.rank({
       kind: 'trending',
-      candidates: [30, 90, 60].map((count, i) => ({ productId: `t${i}`, signals: { trending: { score: count, count } } })),
-      items: new Map([0, 1, 2].map((i) => [`t${i}`, info(`t${i}`)])),
+      candidates: [30, 90, 60].map((count, i) => ({ productId: `t${i}`, features: { trending: Math.log1p(count) }, evidence: { trending: count } })),
+      fallback: [{ productId: 'p', reason: 'popular', value: 500 }],
+      items: new Map(['t0', 't1', 't2', 'p'].map((id) => [id, info(id)])),
     });
-    expect(trending.map((x) => x.productId)).toEqual(['t1', 't2', 't0']);
-    const strong = contentCandidate('strong', 0.8);
-    const personal = ranker.rank({
-      kind: 'personalized',
-      candidates: [{ ...strong, signals: { profile: { cos: 0.8, z: zScore(0.8, stats) }, trending: { score: 3, count: 3 } } }],
-      items: new Map([['strong', info('strong')]]),
-    });
-    // Trending at the minimum count is a weak contributor next to a strong profile match.
-    expect(personal[0]!.reasons.map((r) => r.code)).toEqual(['matches_profile']);
+    expect(trending.map((x) => x.productId)).toEqual(['t1', 't2', 't0', 'p']);
+    expect(trending[0]!.reasons[0]!.code).toBe('trending');
   });
 
-  it('records a stable version for a configuration', () => {
-    expect(new Ranker({ threshold: 0.6 }).version).toBe(new Ranker({ threshold: 0.6 }).version);
-    expect(new Ranker({ threshold: 0.6 }).version).not.toBe(new Ranker({ threshold: 0.5 }).version);
-    expect(() => new Ranker({ threshold: 1.5 })).toThrow(/threshold/);
+  it('records a stable version per configuration and refuses an invalid one', () => {
+    const a = config('similar', -1, { content: 1 }, 0.2);
+    expect(new Ranker(a).version).toBe(new Ranker(structuredClone(a)).version);
+    expect(new Ranker(a).version).not.toBe(new Ranker(config('similar', -1, { content: 1 }, 0.3)).version);
+    expect(new Ranker(a).version).not.toBe(new Ranker(a, { k: 5 }).version);
+    expect(() => new Ranker(config('similar', -1, { content: 1 }, 1.5))).toThrow(/threshold|1/);
+    expect(() => new Ranker({ ...a, kinds: { ...a.kinds, similar: { bias: 0, weights: { nonsense: 1 } as never, threshold: 0 } } })).toThrow();
+    // The bundled defaults are valid and name their source.
+    expect(new Ranker().config.source.length).toBeGreaterThan(0);
   });
 });
 

@@ -1,7 +1,6 @@
-import { decodeBehaviourEmbedding, type BehaviourEmbedding } from '@affinity/contracts';
-import { ScoreCalibrator } from '@affinity/recommend';
+import { decodeBehaviourEmbedding } from '@affinity/contracts';
+import { BehaviourVectors } from '@affinity/lists';
 import type { Logger } from '@affinity/stream';
-import { VectorShard, type SearchHit } from '@affinity/vector-index';
 import type { Consumer, Kafka } from 'kafkajs';
 
 /**
@@ -10,11 +9,8 @@ import type { Consumer, Kafka } from 'kafkajs';
  * calls this a GlobalKTable). It never commits offsets, so each start rebuilds it; the topic
  * holds one record per item, so that is a few seconds per hundred thousand items.
  */
-export class BehaviourTable {
-  private shard: VectorShard | undefined;
+export class BehaviourTable extends BehaviourVectors {
   private readonly consumer: Consumer;
-  readonly calibrator = new ScoreCalibrator({ sampleSize: 512, seed: 7 });
-  modelId: string | undefined;
   private applied = 0;
 
   constructor(
@@ -23,11 +19,8 @@ export class BehaviourTable {
     groupId: string,
     private readonly logger: Logger,
   ) {
+    super();
     this.consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
-  }
-
-  get size(): number {
-    return this.shard?.size ?? 0;
   }
 
   async start(): Promise<void> {
@@ -39,6 +32,7 @@ export class BehaviourTable {
         for (const m of batch.messages) {
           try {
             this.apply(decodeBehaviourEmbedding(m));
+            this.applied++;
           } catch (err) {
             // The graph worker's own DLQ handling covers producers; a bad record here is skipped, not fatal.
             this.logger.warn({ err, offset: m.offset }, 'skipping unreadable behaviour embedding');
@@ -46,27 +40,6 @@ export class BehaviourTable {
         }
       },
     });
-  }
-
-  apply(e: BehaviourEmbedding): void {
-    if (e.nodeKind !== 'item') return;
-    const v = e.embedding.vector;
-    if (this.shard === undefined || this.shard.dim !== v.length) {
-      this.shard = new VectorShard({ dim: v.length, M: 16, efConstruction: 100, ef: 64 });
-      this.modelId = e.embedding.modelId;
-    }
-    this.shard.upsert(e.nodeId, v);
-    this.calibrator.offer(e.nodeId, v);
-    this.applied++;
-  }
-
-  vector(productId: string): Float32Array | undefined {
-    return this.shard?.getVector(productId);
-  }
-
-  search(query: Float32Array, k: number): SearchHit[] {
-    if (!this.shard || this.shard.dim !== query.length) return [];
-    return this.shard.search(query, k);
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,5 @@
 import { commonEnv, env, parseEnv, redisEnv } from '@affinity/stream';
+import { z } from 'zod';
 
 export const recommenderEnv = {
   ...commonEnv,
@@ -6,9 +7,12 @@ export const recommenderEnv = {
   HTTP_PORT: env.int(8083, 0, 65535, 'the port for /healthz, /readyz and /metrics'),
   INDEX_SHARDS: env.int(6, 1, 1024, 'number of vector-index shards = partitions of products.enriched.v1'),
   INDEX_TIMEOUT_MS: env.int(1000, 50, 60_000, 'milliseconds to wait for an index shard'),
-  RECS_K: env.int(20, 1, 200, 'items per list'),
-  RECS_THRESHOLD: env.number(0.5, 0.01, 0.99, 'the global relevance cut-off in (0,1); higher gives shorter, surer lists'),
-  RECS_MMR_LAMBDA: env.number(0.8, 0, 1, 'relevance vs diversity (1 = no diversification)'),
+  RECS_RANKER_CONFIG: env.optionalString(
+    'a ranker configuration JSON written by `./dev eval <log> --fit` (blend weights and relevance cut-offs fitted on a replay of your own log); default: the bundled configuration fitted on the development logs',
+  ),
+  RECS_K: env.int(20, 1, 200, 'items per list (overrides the ranker configuration’s k)'),
+  RECS_MMR_LAMBDA: z.coerce.number().min(0).max(1).optional().describe('relevance vs diversity, 1 = no diversification (default: the ranker configuration’s, 1)'),
+  RECS_HISTORY_WINDOW: env.int(20, 1, 200, 'distinct items of a shopper’s recent history each new item is paired with in the co-occurrence counts; every recommender instance must agree'),
   RECS_COALESCE_MS: env.int(100, 0, 60_000, 'milliseconds triggers for one list may wait to be merged into one recompute'),
   RECS_BEHAVIOUR_COALESCE_MS: env.int(5000, 0, 600_000, 'milliseconds behaviour-embedding triggers for one list may wait to be merged'),
   RECS_CONCURRENCY: env.int(4, 1, 64, 'lists computed at once by one instance'),

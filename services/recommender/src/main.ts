@@ -4,15 +4,15 @@
  * recs.v1 (compacted, key kind:subject) and writes the serving copies to Redis.
  */
 import { decodeBehaviourEmbedding, decodeEnrichedEvent, decodeInteraction } from '@affinity/contracts';
+import { readFileSync } from 'node:fs';
 import { IndexRouter } from '@affinity/index-router';
-import { Ranker } from '@affinity/recommend';
+import { ListBuilder, RecState } from '@affinity/lists';
+import { DEFAULT_RANKER_CONFIG, Ranker, type RankerConfigInput } from '@affinity/recommend';
 import { KeySpace, createRedis } from '@affinity/store';
 import { BatchConsumer, ServiceGroup, createWorkerKit, runService, registryNamespace } from '@affinity/stream';
 import { Gauge, Histogram } from 'prom-client';
 import { BehaviourTable } from './behaviour-table';
 import { loadRecommenderConfig } from './config';
-import { ListBuilder } from './list-builder';
-import { RecState } from './rec-state';
 import { Recommender } from './recommender';
 import { TriggerQueue } from './trigger-queue';
 
@@ -20,11 +20,13 @@ const config = loadRecommenderConfig();
 const kit = createWorkerKit('recommender', config);
 const { logger } = kit;
 const redis = createRedis({ url: config.REDIS_URL, name: `recommender:${config.INSTANCE_ID}`, onError: (err) => logger.debug({ err }, 'redis') });
-const state = new RecState(redis, { keys: new KeySpace(config.REDIS_PREFIX), trendingHalfLifeMs: config.RECS_TRENDING_HALF_LIFE_MS });
+const state = new RecState(redis, { keys: new KeySpace(config.REDIS_PREFIX), trendingHalfLifeMs: config.RECS_TRENDING_HALF_LIFE_MS, historyWindow: config.RECS_HISTORY_WINDOW });
 const router = new IndexRouter({ redis, namespace: registryNamespace(config), group: kit.group('indexer'), shardCount: config.INDEX_SHARDS, timeoutMs: config.INDEX_TIMEOUT_MS });
 const behaviour = new BehaviourTable(kit.kafka, kit.topic('behaviour'), `${kit.group('recommender-table')}-${config.INSTANCE_ID}`, logger);
-const ranker = new Ranker({ k: config.RECS_K, threshold: config.RECS_THRESHOLD, mmrLambda: config.RECS_MMR_LAMBDA });
-const builder = new ListBuilder({ state, router, behaviour, ranker });
+const rankerConfig: RankerConfigInput = config.RECS_RANKER_CONFIG ? (JSON.parse(readFileSync(config.RECS_RANKER_CONFIG, 'utf8')) as RankerConfigInput) : DEFAULT_RANKER_CONFIG;
+const ranker = new Ranker(rankerConfig, { k: config.RECS_K, mmrLambda: config.RECS_MMR_LAMBDA });
+logger.info({ ranker: ranker.version, source: ranker.config.source }, 'ranker configuration');
+const builder = new ListBuilder({ state, index: router, behaviour, ranker });
 const latency = new Histogram({
   name: 'affinity_recs_latency_seconds',
   help: 'Kafka ingest time of the causing event to list published, per list kind',

@@ -10,8 +10,7 @@ import {
 import type { ConsumedEvent, EventProducer, Logger } from '@affinity/stream';
 import type { Histogram } from 'prom-client';
 import type { BehaviourTable } from './behaviour-table';
-import type { BuiltList, ListBuilder } from './list-builder';
-import type { RecState } from './rec-state';
+import type { BuiltList, ListBuilder, RecState } from '@affinity/lists';
 import type { ClaimedTrigger, Priority, TriggerQueue } from './trigger-queue';
 
 export interface RecommenderOptions {

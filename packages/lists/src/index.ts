@@ -1,0 +1,7 @@
+export { BehaviourVectors } from './behaviour-vectors';
+export { LocalContentIndex } from './content-index';
+export type { ContentIndex, ContentQuery } from './content-index';
+export { ListBuilder } from './list-builder';
+export type { BuiltList, GatheredList, ListBuilderOptions } from './list-builder';
+export { RecState, categoryKey } from './rec-state';
+export type { CoOccurrenceKind, NeighbourRow, RecStateOptions, RecentInteraction, StoredItem } from './rec-state';
