@@ -12,7 +12,7 @@ export { BehaviourEmbedding } from './schemas/behaviour-embedding';
 export type { BehaviourEmbeddingInput } from './schemas/behaviour-embedding';
 export { MAX_REC_ITEMS, REC_KINDS, Reason, RecKind, RecommendationUpdate, RecommendedItem, recKey } from './schemas/recommendation';
 export type { RecommendationUpdateInput } from './schemas/recommendation';
-export { DlqRecord } from './schemas/dlq-record';
+export { DLQ_LIMITS, DLQ_TRUNCATABLE, DlqRecord } from './schemas/dlq-record';
 export { DLQ_SUFFIX, MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, TOPIC, dlqName, ensureTopics, topicName, topicSpecs } from './topics';
 export type { CleanupPolicy, TopicAdmin, TopicId, TopicOptions, TopicSpec } from './topics';
 export {

@@ -72,6 +72,12 @@ export const commonEnv = {
   HTTP_PORT: env.int(8080, 0, 65535, 'the port for /healthz, /readyz and /metrics (0 = any free port)'),
   SHUTDOWN_GRACE_MS: env.int(20_000, 100, 600_000, 'milliseconds to drain on SIGTERM; keep it below the Kubernetes terminationGracePeriodSeconds'),
   CONSUMER_SESSION_TIMEOUT_MS: env.int(30_000, 6000, 300_000, 'milliseconds (the broker allows 6000..300000); lower means faster failover after a crash, higher tolerates longer pauses'),
+  CONSUMER_STALL_TIMEOUT_MS: env.int(
+    120_000,
+    1000,
+    3_600_000,
+    'milliseconds a partition may make no progress before the worker reports not ready, and not healthy (restarted) unless a dependency outage explains it; keep it above the slowest handler call',
+  ),
   INSTANCE_ID: env.string(process.env.HOSTNAME ?? `pid-${process.pid}`, 'a name unique among running instances (the pod name in Kubernetes)'),
 } satisfies EnvSchema;
 

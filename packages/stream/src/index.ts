@@ -10,6 +10,7 @@ export type {
   Inputs,
   PartitionAssignment,
   SeekRequest,
+  StallReason,
 } from './batch-consumer';
 export { EventProducer } from './event-producer';
 export type { EventProducerOptions, OutgoingRecord } from './event-producer';

@@ -44,6 +44,7 @@ const consumer = new BatchConsumer({
   logger,
   metrics: kit.metrics,
   sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS,
+  stallTimeoutMs: config.CONSUMER_STALL_TIMEOUT_MS,
   maxBatchSize: config.ENRICHER_MAX_BATCH,
   handler: async ({ events }) => {
     await enricher.handle(events);
@@ -57,7 +58,7 @@ const service = new ServiceGroup(
     { name: 'embedder', close: () => embedder.close() },
     { name: 'redis', close: () => redis.disconnect() },
     { name: 'producer', start: () => kit.producer.connect(), close: () => kit.producer.close() },
-    { name: 'consumer', start: () => consumer.start(), close: () => consumer.close(), healthy: () => consumer.state !== 'failed', ready: () => consumer.ready },
+    consumer.component(),
   ],
   logger,
 );

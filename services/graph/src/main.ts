@@ -113,6 +113,7 @@ const consumer = new BatchConsumer({
   logger,
   metrics: kit.metrics,
   sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS,
+  stallTimeoutMs: config.CONSUMER_STALL_TIMEOUT_MS,
   // Small chunks keep the event loop responsive (lease renewals, heartbeats) during heavy updates.
   maxBatchSize: 500,
   onAssignment: async (assigned): Promise<SeekRequest[]> => {
@@ -197,7 +198,7 @@ const service = new ServiceGroup(
         await snapshot().catch((err: unknown) => logger.error({ err }, 'final graph snapshot failed'));
       },
     },
-    { name: 'consumer', start: () => consumer.start(), close: () => consumer.close(), healthy: () => consumer.state !== 'failed', ready: () => consumer.ready },
+    consumer.component(),
   ],
   logger,
 );

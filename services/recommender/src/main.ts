@@ -77,6 +77,7 @@ const consumer = new BatchConsumer({
   logger,
   metrics: kit.metrics,
   sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS,
+  stallTimeoutMs: config.CONSUMER_STALL_TIMEOUT_MS,
   partitionsConsumedConcurrently: config.RECS_PARTITIONS_CONCURRENTLY,
   maxBatchSize: 500,
   handler: async (batch) => {
@@ -121,7 +122,7 @@ const service = new ServiceGroup(
       },
       close: () => timers.forEach((t) => clearInterval(t)),
     },
-    { name: 'consumer', start: () => consumer.start(), close: () => consumer.close(), healthy: () => consumer.state !== 'failed', ready: () => consumer.ready },
+    consumer.component(),
   ],
   logger,
 );
