@@ -1,6 +1,6 @@
 export { AffinityError, ConfigError, RetriableError, UnavailableError, ValidationError, classifyError } from './errors';
 export type { AffinityErrorOptions, ValidationIssue } from './errors';
-export { Identifier, Timestamp, normalizeMultiline, normalizeText } from './normalize';
+export { Identifier, Timestamp, dictionary, emptyDictionary, normalizeMultiline, normalizeText } from './normalize';
 export { Embedding, MAX_VECTOR_DIM, WireVector, decodeVector, encodeVector, wireReplacer } from './vector-codec';
 export { AVAILABILITY, Availability, CatalogEvent, MAX_PRODUCT_ATTRIBUTES, ProductDelete, ProductUpsert } from './schemas/product';
 export type { CatalogEventInput, ProductUpsertInput } from './schemas/product';

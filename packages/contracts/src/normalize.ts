@@ -34,6 +34,41 @@ export function multilineText(max: number) {
   return z.string().max(max * 4).transform(normalizeMultiline).pipe(z.string().max(max, `at most ${max} characters`));
 }
 
+/** A new object without a prototype: user-supplied keys such as `__proto__` or `constructor` are ordinary keys in it. */
+export function emptyDictionary<V>(): Record<string, V> {
+  return Object.create(null) as Record<string, V>;
+}
+
+/**
+ * A string-keyed map from untrusted input (`z.record` for user keys), parsed into an object
+ * without a prototype. With a plain object, and with `z.record`, a key `__proto__` is lost (or
+ * replaces the prototype) and lookups of keys such as `constructor` or `toString` find
+ * Object.prototype's members; here every own key of the input is validated and kept as data.
+ * Keys that normalize to the same key: the later one wins.
+ */
+export function dictionary<V extends z.ZodType>(key: z.ZodType<string, string>, value: V, options: { max?: number; what?: string } = {}) {
+  const { $schema: _drop, ...valueJson } = z.toJSONSchema(value, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return z
+    .custom<Record<string, z.input<V>>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'expected an object')
+    .transform((raw, ctx) => {
+      const out = emptyDictionary<z.output<V>>();
+      const entries = Object.entries(raw);
+      if (options.max !== undefined && entries.length > options.max) {
+        ctx.addIssue({ code: 'custom', message: `at most ${options.max} ${options.what ?? 'entries'}` });
+        return z.NEVER;
+      }
+      for (const [k, v] of entries) {
+        const kr = key.safeParse(k);
+        const vr = value.safeParse(v);
+        if (!kr.success) for (const i of kr.error.issues) ctx.addIssue({ code: 'custom', path: [k], message: `key: ${i.message}` });
+        if (!vr.success) for (const i of vr.error.issues) ctx.addIssue({ code: 'custom', path: [k, ...i.path], message: i.message });
+        if (kr.success && vr.success) out[kr.data] = vr.data as z.output<V>;
+      }
+      return out;
+    })
+    .meta({ type: 'object', additionalProperties: valueJson, ...(options.max !== undefined ? { maxProperties: options.max } : {}) });
+}
+
 /** Identifiers: printable ASCII without spaces, so they are safe as Kafka keys and Redis key parts. */
 export const Identifier = z
   .string()

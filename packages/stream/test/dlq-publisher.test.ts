@@ -51,6 +51,15 @@ describe('DLQ records are bounded', () => {
     expect(encodeJson(rec).length).toBeLessThan(1024);
   });
 
+  it('keeps header names that are Object.prototype members', () => {
+    const headers = JSON.parse('{"__proto__":"p","constructor":"c"}') as Record<string, string>;
+    const rec = DlqPublisher.toRecord(rejected({ headers }), 'g', 1_700_000_000_000);
+    expect(Object.entries(rec.headers)).toEqual([
+      ['__proto__', 'p'],
+      ['constructor', 'c'],
+    ]);
+  });
+
   it('never splits a surrogate pair when it shortens text', () => {
     const message = `${'a'.repeat(DLQ_LIMITS.messageChars - 1)}😀tail`;
     const rec = DlqPublisher.toRecord(rejected({}, new ValidationError(message)), 'g', 1_700_000_000_000);

@@ -7,6 +7,7 @@ import {
   Interaction,
   REC_KINDS,
   ValidationError,
+  emptyDictionary,
   newEventId,
   parseJsonBytes,
   parseWith,
@@ -208,7 +209,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     if (q.category) filter.categoryPath = q.category.split('>').map((s) => s.trim()).filter(Boolean);
     if (q.minPrice !== undefined || q.maxPrice !== undefined) filter.price = { min: q.minPrice, max: q.maxPrice };
     if (q.availability) filter.availability = q.availability;
-    const attrs: Record<string, string> = {};
+    const attrs = emptyDictionary<string>();
     for (const [k, v] of Object.entries(req.query as Record<string, unknown>)) {
       if (k.startsWith('attr.') && typeof v === 'string') attrs[parseWith(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/), k.slice(5), 'attribute name')] = v.slice(0, 256);
     }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Timestamp } from '../normalize';
+import { Timestamp, dictionary, emptyDictionary } from '../normalize';
 
 /**
  * Bounds of every variable-sized part of a {@link DlqRecord}. Together they keep an encoded DLQ
@@ -46,7 +46,7 @@ export const DlqRecord = z.object({
   valueSha256: sha256.nullable().optional(),
   /** What was shortened or left out to keep the record bounded; empty when it is complete. */
   truncated: z.array(z.enum(DLQ_TRUNCATABLE)).default([]),
-  headers: z.record(z.string(), z.string()).default({}),
+  headers: dictionary(z.string(), z.string()).default(emptyDictionary),
   errorClass: z.string().max(128),
   errorCode: z.string().max(64),
   message: z.string().max(DLQ_LIMITS.messageChars),
