@@ -10,6 +10,7 @@ const WRITE = 'write-key-0123456789abcdef';
 const READ = 'read-key-0123456789abcdef';
 /** Used only by the rate-limit test, so its one-minute window starts with that test. */
 const LIMITED = 'limited-key-0123456789abcdef';
+const HOUR = 3600 * 1000;
 let t: TestEnv;
 let kafka: Kafka;
 let redis: Redis;
@@ -25,7 +26,14 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${port}`;
   api = spawnWorker(
     'services/api/src/main.ts',
-    t.serviceEnv({ HTTP_PORT: String(port), API_WRITE_KEYS: WRITE, API_READ_KEYS: `${READ},${LIMITED}`, API_RATE_LIMIT_PER_MINUTE: '40', API_BODY_LIMIT_BYTES: '4096' }),
+    t.serviceEnv({
+      HTTP_PORT: String(port),
+      API_WRITE_KEYS: WRITE,
+      API_READ_KEYS: `${READ},${LIMITED}`,
+      API_RATE_LIMIT_PER_MINUTE: '40',
+      API_BODY_LIMIT_BYTES: '4096',
+      EVENT_MAX_FUTURE_SKEW_MS: String(HOUR),
+    }),
     `${prefix}api`,
   );
   await waitFor(() => fetch(`${base}/readyz`).then((r) => r.status), (s) => s === 200, 120_000, 'api ready');
@@ -158,6 +166,22 @@ describe('API against real Kafka and Redis', () => {
     } finally {
       await subscriber.close();
     }
+  });
+
+  it('refuses impossible dates, lone surrogates and times further ahead than EVENT_MAX_FUTURE_SKEW_MS', async () => {
+    const productJson = (extra: string) => `{"productId":"p-time","title":"Mug","price":1,"currency":"GBP"${extra}}`;
+    const post = async (path: string, body: string) => {
+      const res = await call(path, { method: 'POST', key: WRITE, body });
+      return { status: res.status, body: (await res.json()) as { error: string; issues: { path: string; message: string }[] } };
+    };
+    const feb30 = await post('/v1/products', productJson(',"updatedAt":"2024-02-30T00:00:00Z"'));
+    expect(feb30).toMatchObject({ status: 400, body: { error: 'VALIDATION', issues: [{ path: 'updatedAt', message: '2024-02-30 does not exist: February 2024 has 29 days' }] } });
+    const surrogate = await post('/v1/products', '{"productId":"p-time","title":"Mug \\ud800","price":1,"currency":"GBP"}');
+    expect(surrogate).toMatchObject({ status: 400, body: { issues: [{ path: 'title', message: expect.stringMatching(/lone surrogate/) }] } });
+    // The process was started with a skew of one hour: two hours ahead is refused, half an hour is not.
+    expect(await post('/v1/products', productJson(`,"updatedAt":${Date.now() + 2 * HOUR}`))).toMatchObject({ status: 400, body: { issues: [{ path: 'updatedAt' }] } });
+    expect((await post('/v1/products', productJson(`,"updatedAt":${Date.now() + HOUR / 2}`))).status).toBe(202);
+    expect((await post('/v1/interactions', `{"type":"view","userId":"u1","productId":"p1","sessionId":"s1","ts":"2099-01-01T00:00:00Z"}`)).status).toBe(400);
   });
 
   it('rate-limits per key', async () => {

@@ -4,6 +4,7 @@ import {
   encodeJson,
   newEventId,
   parseWith,
+  requireNotFuture,
   topicName,
   type CatalogEventInput,
   type InteractionInput,
@@ -14,8 +15,8 @@ import type { Kafka, Producer } from 'kafkajs';
 /**
  * Publishes catalog and behaviour events straight to Kafka, validated against the contract
  * and keyed the way ordering requires (products by productId, interactions by userId), with
- * an idempotent producer. Invalid events throw `ValidationError` here instead of landing in a
- * DLQ later.
+ * an idempotent producer. Invalid events (and times more than a day ahead of this clock, which
+ * the consumers would refuse) throw `ValidationError` here instead of landing in a DLQ later.
  */
 export class KafkaEventPublisher {
   private readonly producer: Producer;
@@ -35,7 +36,7 @@ export class KafkaEventPublisher {
 
   /** Returns the event ids (assigned when missing). */
   async publishCatalog(events: readonly (Omit<CatalogEventInput, 'eventId'> & { eventId?: string })[]): Promise<string[]> {
-    const parsed = events.map((e) => parseWith(CatalogEvent, { ...e, eventId: e.eventId ?? newEventId() }, 'catalog event'));
+    const parsed = events.map((e) => requireNotFuture(parseWith(CatalogEvent, { ...e, eventId: e.eventId ?? newEventId() }, 'catalog event'), {}, 'catalog event'));
     await this.connect();
     await this.producer.send({ topic: topicName('catalog', this.topics), acks: -1, messages: parsed.map((e) => ({ key: e.productId, value: encodeJson(e) })) });
     return parsed.map((e) => e.eventId);
@@ -43,7 +44,7 @@ export class KafkaEventPublisher {
 
   async publishInteractions(events: readonly (Omit<InteractionInput, 'eventId' | 'ts'> & { eventId?: string; ts?: InteractionInput['ts'] })[]): Promise<string[]> {
     const now = Date.now();
-    const parsed = events.map((e) => parseWith(Interaction, { ...e, eventId: e.eventId ?? newEventId(now), ts: e.ts ?? now }, 'interaction'));
+    const parsed = events.map((e) => requireNotFuture(parseWith(Interaction, { ...e, eventId: e.eventId ?? newEventId(now), ts: e.ts ?? now }, 'interaction'), {}, 'interaction'));
     await this.connect();
     await this.producer.send({ topic: topicName('interactions', this.topics), acks: -1, messages: parsed.map((e) => ({ key: e.userId, value: encodeJson(e) })) });
     return parsed.map((e) => e.eventId);

@@ -21,17 +21,32 @@ export function normalizeMultiline(input: string): string {
     .trim();
 }
 
+// With the u flag a valid surrogate pair is one code point; only a half of one is a Surrogate.
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/** True when `s` holds half a surrogate pair (e.g. from a JSON "\ud800" escape): not Unicode text, and unencodable as UTF-8. */
+export function hasLoneSurrogate(s: string): boolean {
+  return LONE_SURROGATE.test(s);
+}
+
+const LONE_SURROGATE_MESSAGE = 'contains a lone surrogate (half of a UTF-16 pair, e.g. "\\ud800"): not valid Unicode text';
+
 /** A single-line text field, normalized, with length bounds checked after normalization. */
 export function text(min: number, max: number) {
   return z
     .string()
     .max(max * 4, `at most ${max} characters`)
+    .refine((s) => !hasLoneSurrogate(s), LONE_SURROGATE_MESSAGE)
     .transform(normalizeText)
     .pipe(z.string().min(min, min === 1 ? 'must not be empty' : `at least ${min} characters`).max(max, `at most ${max} characters`));
 }
 
 export function multilineText(max: number) {
-  return z.string().max(max * 4).transform(normalizeMultiline).pipe(z.string().max(max, `at most ${max} characters`));
+  return z
+    .string()
+    .max(max * 4)
+    .refine((s) => !hasLoneSurrogate(s), LONE_SURROGATE_MESSAGE)
+    .transform(normalizeMultiline).pipe(z.string().max(max, `at most ${max} characters`));
 }
 
 /** A new object without a prototype: user-supplied keys such as `__proto__` or `constructor` are ordinary keys in it. */
@@ -76,27 +91,44 @@ export const Identifier = z
   .max(128, 'at most 128 characters')
   .regex(/^[A-Za-z0-9][A-Za-z0-9._:@/+-]*$/, 'letters, digits and . _ : @ / + - only, starting with a letter or digit');
 
-/** Epoch milliseconds; ISO-8601 strings are accepted on input and converted. */
+const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T/;
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+/** The earliest accepted time, 1990-01-01: historic logs (1997 movie ratings) are welcome, seconds mistaken for milliseconds are not. */
+export const MIN_TIMESTAMP_MS = Date.UTC(1990, 0, 1);
+const MAX_TIMESTAMP_MS = Date.UTC(2100, 0, 1);
+
+/** ISO-8601 → epoch ms, refusing dates that do not exist (Date.parse turns 2024-02-30 into 1 March). */
+function isoToMs(s: string, ctx: z.RefinementCtx): number {
+  const ms = Date.parse(s);
+  const [, y, m, d] = ISO_DATE_TIME.exec(s)!.map(Number) as [number, number, number, number];
+  const days = m >= 1 && m <= 12 ? new Date(Date.UTC(y, m, 0)).getUTCDate() : 0;
+  if (!Number.isNaN(ms) && d > days) {
+    ctx.addIssue({ code: 'custom', message: `${s.slice(0, 10)} does not exist: ${MONTHS[m - 1]} ${y} has ${days} days` });
+    return z.NEVER;
+  }
+  if (Number.isNaN(ms)) {
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(s)} is not a valid date-time; use e.g. 2024-05-01T12:00:00Z` });
+    return z.NEVER;
+  }
+  return ms;
+}
+
+/**
+ * Epoch milliseconds; ISO-8601 date-time strings are accepted on input and converted. Times
+ * from 1990-01-01 (historic logs are legitimate) to 2100-01-01. How far ahead of now a time may
+ * be is the receiver's call (see `requireNotFuture`), not the schema's: replays of old
+ * records must keep parsing.
+ */
 export const Timestamp = z
-  .union([
-    z.number().int().nonnegative(),
-    z
-      .string()
-      .max(64)
-      .regex(/^\d{4}-\d{2}-\d{2}T/, 'an ISO-8601 date-time')
-      .transform((s, ctx) => {
-        const ms = Date.parse(s);
-        if (Number.isNaN(ms)) {
-          ctx.addIssue({ code: 'custom', message: 'not a valid date-time' });
-          return z.NEVER;
-        }
-        return ms;
-      }),
-  ])
+  .union([z.number(), z.string().max(64).regex(ISO_DATE_TIME, 'an ISO-8601 date-time')], {
+    error: (iss) => `${JSON.stringify(iss.input)?.slice(0, 40) ?? String(iss.input)} is not a time: send epoch milliseconds or an ISO-8601 date-time such as 2024-05-01T12:00:00Z`,
+  })
+  .transform((v, ctx) => (typeof v === 'number' ? v : isoToMs(v, ctx)))
   .pipe(
     z
       .number()
-      .int()
-      .min(946_684_800_000, 'before 2000-01-01')
-      .max(4_102_444_800_000, 'after 2100-01-01'),
+      .int('whole epoch milliseconds')
+      .min(MIN_TIMESTAMP_MS, 'before 1990-01-01: expected epoch milliseconds (a time in seconds, such as 1700000000, reads as January 1970)')
+      .max(MAX_TIMESTAMP_MS, 'after 2100-01-01: expected epoch milliseconds (not microseconds or nanoseconds)'),
   );

@@ -1,4 +1,4 @@
-import { ConfigError } from '@affinity/contracts';
+import { ConfigError, DEFAULT_MAX_FUTURE_SKEW_MS } from '@affinity/contracts';
 import { z } from 'zod';
 
 /**
@@ -104,6 +104,12 @@ export const commonEnv = {
     1000,
     3_600_000,
     'milliseconds a partition may make no progress before the worker reports not ready, and not healthy (restarted) unless a dependency outage explains it; keep it above the slowest handler call',
+  ),
+  EVENT_MAX_FUTURE_SKEW_MS: env.int(
+    DEFAULT_MAX_FUTURE_SKEW_MS,
+    0,
+    365 * 24 * 3600 * 1000,
+    'milliseconds a product’s updatedAt or an interaction’s ts may be ahead of the receiving clock (API ingest and consumers); later ones are rejected, since a time in the future would win over every real update. Past times are always accepted',
   ),
   INSTANCE_ID: env.string(process.env.HOSTNAME ?? `pid-${process.pid}`, 'a name unique among running instances (the pod name in Kubernetes)'),
 } satisfies EnvSchema;

@@ -12,6 +12,7 @@ import {
   parseJsonBytes,
   parseWith,
   recKey,
+  requireNotFuture,
   type RecKind,
   type RecommendationUpdate,
 } from '@affinity/contracts';
@@ -38,7 +39,8 @@ export interface ApiDeps {
   embedder?: QueryEmbedder;
   logger: Logger;
   auth: { readKeys: readonly string[]; writeKeys: readonly string[] };
-  limits: { bodyBytes: number; eventsPerRequest: number; requestsPerMinute: number };
+  /** `maxFutureSkewMs`: how far ahead of this clock an event's updatedAt/ts may be (EVENT_MAX_FUTURE_SKEW_MS). */
+  limits: { bodyBytes: number; eventsPerRequest: number; requestsPerMinute: number; maxFutureSkewMs: number };
   /** Extra readiness (Kafka/Redis connected). */
   ready(): boolean;
   metrics(): Promise<{ contentType: string; body: string }>;
@@ -137,6 +139,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   app.get('/openapi.json', async () => openApiDocument());
 
   // ---- ingest -----------------------------------------------------------------------
+  const timeLimit = { maxFutureSkewMs: deps.limits.maxFutureSkewMs };
   /** One event or {"events": [...]}; each event is validated by `parse`, and issues name the event. */
   const manyOf = <T>(body: unknown, parse: (raw: Record<string, unknown>) => T): T[] => {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -154,7 +157,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
 
   app.post('/v1/products', { preHandler: authorize('write') }, async (req, reply) => {
     const now = Date.now();
-    const events = manyOf(req.body, (o) => parseWith(CatalogEvent, { type: 'product.upsert', eventId: newEventId(now), updatedAt: now, ...withoutUndefined(o) }, 'product'));
+    const events = manyOf(req.body, (o) => requireNotFuture(parseWith(CatalogEvent, { type: 'product.upsert', eventId: newEventId(now), updatedAt: now, ...withoutUndefined(o) }, 'product'), timeLimit, 'product'));
     await deps.producer.send(
       deps.topics.catalog,
       events.map((e) => ({ key: e.productId, value: e })),
@@ -172,7 +175,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
 
   app.post('/v1/interactions', { preHandler: authorize('write') }, async (req, reply) => {
     const now = Date.now();
-    const events = manyOf(req.body, (o) => parseWith(Interaction, { eventId: newEventId(now), ts: now, ...withoutUndefined(o) }, 'interaction'));
+    const events = manyOf(req.body, (o) => requireNotFuture(parseWith(Interaction, { eventId: newEventId(now), ts: now, ...withoutUndefined(o) }, 'interaction'), timeLimit, 'interaction'));
     await deps.producer.send(
       deps.topics.interactions,
       events.map((e) => ({ key: e.userId, value: e })),

@@ -3,7 +3,7 @@
  * Validates (the decoder sends bad records to the DLQ), extracts attributes, embeds the text
  * with a real ONNX model, and publishes enriched products or tombstones.
  */
-import { decodeCatalogEvent } from '@affinity/contracts';
+import { catalogEventDecoder } from '@affinity/contracts';
 import { DEFAULT_MODEL_ID, Embedder } from '@affinity/embeddings';
 import { Enricher, createExtractor } from '@affinity/enrichment';
 import { KeySpace, createRedis } from '@affinity/store';
@@ -39,7 +39,7 @@ const enricher = new Enricher({
 const consumer = new BatchConsumer({
   kafka: kit.kafka,
   groupId: kit.group('enricher'),
-  inputs: { catalog: { topic: kit.topic('catalog'), decode: decodeCatalogEvent } },
+  inputs: { catalog: { topic: kit.topic('catalog'), decode: catalogEventDecoder({ maxFutureSkewMs: config.EVENT_MAX_FUTURE_SKEW_MS }) } },
   producer: kit.producer,
   logger,
   metrics: kit.metrics,

@@ -3,7 +3,7 @@
  * embeddings and interactions; recomputes the lists each batch touched; publishes them to
  * recs.v1 (compacted, key kind:subject) and writes the serving copies to Redis.
  */
-import { decodeBehaviourEmbedding, decodeEnrichedEvent, decodeInteraction } from '@affinity/contracts';
+import { decodeBehaviourEmbedding, decodeEnrichedEvent, interactionDecoder } from '@affinity/contracts';
 import { IndexRouter } from '@affinity/index-router';
 import { Ranker } from '@affinity/recommend';
 import { KeySpace, createRedis } from '@affinity/store';
@@ -71,7 +71,7 @@ const consumer = new BatchConsumer({
   inputs: {
     enriched: { topic: kit.topic('enriched'), decode: decodeEnrichedEvent },
     behaviour: { topic: kit.topic('behaviour'), decode: decodeBehaviourEmbedding },
-    interactions: { topic: kit.topic('interactions'), decode: decodeInteraction },
+    interactions: { topic: kit.topic('interactions'), decode: interactionDecoder({ maxFutureSkewMs: config.EVENT_MAX_FUTURE_SKEW_MS }) },
   },
   producer: kit.producer,
   logger,

@@ -31,7 +31,7 @@ export async function testApp(overrides: Partial<ApiDeps> = {}): Promise<TestApp
     embedder: { modelId: 'test-model', embed: async () => new Float32Array(4) },
     logger: createLogger('api-test', 'silent'),
     auth: { readKeys: [READ_KEY], writeKeys: [WRITE_KEY] },
-    limits: { bodyBytes: 1_048_576, eventsPerRequest: 500, requestsPerMinute: 1_000_000 },
+    limits: { bodyBytes: 1_048_576, eventsPerRequest: 500, requestsPerMinute: 1_000_000, maxFutureSkewMs: 24 * 3600 * 1000 },
     ready: () => true,
     metrics: async () => ({ contentType: 'text/plain', body: '' }),
     ...overrides,
