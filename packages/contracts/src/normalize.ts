@@ -44,7 +44,8 @@ export function text(min: number, max: number) {
 export function multilineText(max: number) {
   return z
     .string()
-    .max(max * 4)
+    // A cheap cap before normalizing (which only shortens); it must name the schema's limit, not 4x it.
+    .max(max * 4, `at most ${max} characters`)
     .refine((s) => !hasLoneSurrogate(s), LONE_SURROGATE_MESSAGE)
     .transform(normalizeMultiline).pipe(z.string().max(max, `at most ${max} characters`));
 }
@@ -120,9 +121,12 @@ function isoToMs(s: string, ctx: z.RefinementCtx): number {
  * be is the receiver's call (see `requireNotFuture`), not the schema's: replays of old
  * records must keep parsing.
  */
+const notATime = (input: unknown): string =>
+  `${input === undefined ? 'required' : `${JSON.stringify(input).slice(0, 40)} is not a time`}: send epoch milliseconds or an ISO-8601 date-time such as 2024-05-01T12:00:00Z`;
+
 export const Timestamp = z
-  .union([z.number(), z.string().max(64).regex(ISO_DATE_TIME, 'an ISO-8601 date-time')], {
-    error: (iss) => `${JSON.stringify(iss.input)?.slice(0, 40) ?? String(iss.input)} is not a time: send epoch milliseconds or an ISO-8601 date-time such as 2024-05-01T12:00:00Z`,
+  .union([z.number(), z.string().max(64, { error: (iss) => notATime(iss.input), abort: true }).regex(ISO_DATE_TIME, { error: (iss) => notATime(iss.input) })], {
+    error: (iss) => notATime(iss.input),
   })
   .transform((v, ctx) => (typeof v === 'number' ? v : isoToMs(v, ctx)))
   .pipe(
