@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { AffinityHttpClient, ApiError, KafkaEventPublisher, RecsSubscriber, type RecsChange } from '@affinity/client';
 import { RecommendationUpdate, ValidationError, encodeJson, newEventId, parseWith, recKey, topicName } from '@affinity/contracts';
 import { KeySpace, ServingStore, type Redis } from '@affinity/store';
@@ -10,6 +11,7 @@ const WRITE = 'write-key-0123456789abcdef';
 const READ = 'read-key-0123456789abcdef';
 /** Used only by the rate-limit test, so its one-minute window starts with that test. */
 const LIMITED = 'limited-key-0123456789abcdef';
+const HOUR = 3600 * 1000;
 let t: TestEnv;
 let kafka: Kafka;
 let redis: Redis;
@@ -25,7 +27,14 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${port}`;
   api = spawnWorker(
     'services/api/src/main.ts',
-    t.serviceEnv({ HTTP_PORT: String(port), API_WRITE_KEYS: WRITE, API_READ_KEYS: `${READ},${LIMITED}`, API_RATE_LIMIT_PER_MINUTE: '40', API_BODY_LIMIT_BYTES: '4096' }),
+    t.serviceEnv({
+      HTTP_PORT: String(port),
+      API_WRITE_KEYS: WRITE,
+      API_READ_KEYS: `${READ},${LIMITED}`,
+      API_RATE_LIMIT_PER_MINUTE: '40',
+      API_BODY_LIMIT_BYTES: '4096',
+      EVENT_MAX_FUTURE_SKEW_MS: String(HOUR),
+    }),
     `${prefix}api`,
   );
   await waitFor(() => fetch(`${base}/readyz`).then((r) => r.status), (s) => s === 200, 120_000, 'api ready');
@@ -35,6 +44,20 @@ afterAll(async () => {
   expect(await stopWorkers(api)).toEqual([0]);
   await t?.close();
 });
+
+/** One request written to the socket as it is (fetch would refuse or rewrite these), and the response. */
+async function rawHttp(request: string): Promise<{ status: number; json: unknown }> {
+  const { port, hostname } = new URL(base);
+  const response = await new Promise<string>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect(Number(port), hostname, () => socket.write(request));
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    socket.on('error', (err) => (chunks.length > 0 ? undefined : reject(err)));
+  });
+  const [head, body] = response.split('\r\n\r\n');
+  return { status: Number(head!.split(' ')[1]), json: JSON.parse(body!) as unknown };
+}
 
 const call = (path: string, init: RequestInit & { key?: string } = {}) =>
   fetch(`${base}${path}`, { ...init, headers: { 'content-type': 'application/json', ...(init.key ? { 'x-api-key': init.key } : {}), ...init.headers } });
@@ -158,6 +181,47 @@ describe('API against real Kafka and Redis', () => {
     } finally {
       await subscriber.close();
     }
+  });
+
+  it('refuses impossible dates, lone surrogates and times further ahead than EVENT_MAX_FUTURE_SKEW_MS', async () => {
+    const productJson = (extra: string) => `{"productId":"p-time","title":"Mug","price":1,"currency":"GBP"${extra}}`;
+    const post = async (path: string, body: string) => {
+      const res = await call(path, { method: 'POST', key: WRITE, body });
+      return { status: res.status, body: (await res.json()) as { error: string; issues: { path: string; message: string }[] } };
+    };
+    const feb30 = await post('/v1/products', productJson(',"updatedAt":"2024-02-30T00:00:00Z"'));
+    expect(feb30).toMatchObject({ status: 400, body: { error: 'VALIDATION', issues: [{ path: 'updatedAt', message: '2024-02-30 does not exist: February 2024 has 29 days' }] } });
+    const surrogate = await post('/v1/products', '{"productId":"p-time","title":"Mug \\ud800","price":1,"currency":"GBP"}');
+    expect(surrogate).toMatchObject({ status: 400, body: { issues: [{ path: 'title', message: expect.stringMatching(/lone surrogate/) }] } });
+    // The process was started with a skew of one hour: two hours ahead is refused, half an hour is not.
+    expect(await post('/v1/products', productJson(`,"updatedAt":${Date.now() + 2 * HOUR}`))).toMatchObject({ status: 400, body: { issues: [{ path: 'updatedAt' }] } });
+    expect((await post('/v1/products', productJson(`,"updatedAt":${Date.now() + HOUR / 2}`))).status).toBe(202);
+    expect((await post('/v1/interactions', `{"type":"view","userId":"u1","productId":"p1","sessionId":"s1","ts":"2099-01-01T00:00:00Z"}`)).status).toBe(400);
+  });
+
+  it('answers 414, 431, malformed URLs and non-JSON bodies in the API error shape; accepts "bearer" in any case', async () => {
+    const shape = (body: unknown) => expect(Object.keys(body as object).sort()).toEqual(['error', 'issues', 'message']);
+    // Above Node's header limit (16 KiB): in the request line, the URL is too long; elsewhere, the headers are.
+    const longUrl = await rawHttp(`GET /v1/search?q=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    expect(longUrl.status).toBe(414);
+    shape(longUrl.json);
+    expect(longUrl.json).toMatchObject({ error: 'URI_TOO_LONG' });
+    const bigHeaders = await rawHttp(`GET /v1/trending HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(bigHeaders.status).toBe(431);
+    shape(bigHeaders.json);
+    expect(bigHeaders.json).toMatchObject({ error: 'HEADERS_TOO_LARGE' });
+    const longParam = await call(`/v1/items/${'a'.repeat(300)}/similar`, { key: READ });
+    expect(longParam.status).toBe(414);
+    shape(await longParam.json());
+    const badUrl = await call('/v1/items/%E0%A4%A/similar', { key: READ });
+    expect(badUrl.status).toBe(400);
+    expect(await badUrl.json()).toMatchObject({ error: 'BAD_URL', issues: [] });
+    const text = await call('/v1/interactions', { method: 'POST', key: WRITE, body: '{"type":"view"}', headers: { 'content-type': 'text/plain' } });
+    expect(text.status).toBe(415);
+    expect(await text.json()).toMatchObject({ error: 'UNSUPPORTED_MEDIA_TYPE', issues: [] });
+    const yesterday = await call('/v1/interactions', { method: 'POST', key: WRITE, body: '{"type":"view","userId":"u1","productId":"p1","sessionId":"s1","ts":"yesterday"}' });
+    expect(await yesterday.json()).toMatchObject({ error: 'VALIDATION', issues: [{ path: 'ts', message: expect.stringMatching(/^"yesterday" is not a time: send epoch milliseconds or an ISO-8601 date-time/) }] });
+    expect((await fetch(`${base}/v1/trending`, { headers: { authorization: `bearer ${READ}` } })).status).toBe(404); // authorized; nothing published yet
   });
 
   it('rate-limits per key', async () => {

@@ -1,7 +1,25 @@
-import { RetriableError, UnavailableError, ValidationError, decodeInteraction, encodeJson, parseWith, DlqRecord, topicName, type Interaction } from '@affinity/contracts';
-import { BatchConsumer, EventProducer, createKafka, createLogger, type BatchConsumerOptions, type InputSpec } from '@affinity/stream';
-import type { Admin, Kafka } from 'kafkajs';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  DLQ_LIMITS,
+  DlqRecord,
+  MAX_MESSAGE_BYTES,
+  RetriableError,
+  UnavailableError,
+  ValidationError,
+  decodeCatalogEvent,
+  decodeEnrichedEvent,
+  decodeInteraction,
+  encodeJson,
+  parseWith,
+  topicName,
+  type Decoder,
+  type Interaction,
+  type ProductUpsertInput,
+} from '@affinity/contracts';
+import { BatchConsumer, EventProducer, Registry, StreamMetrics, createKafka, createLogger, runService, type BatchConsumerOptions, type InputSpec, type Service } from '@affinity/stream';
+import type { Admin, Kafka, Message } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { enrichedProduct, seeded, unitVector } from './support/fixtures';
 import { committedTotal, createTopics, deleteTopicsWithPrefix, readAll, stack, uniquePrefix, waitFor } from './support/harness';
 
 let kafka: Kafka;
@@ -260,5 +278,162 @@ describe('batch consumer failure handling', () => {
   it('produces values the schema accepts back', () => {
     const e = event(1, 'p1');
     expect(parseWith(DlqRecord, { type: 'dlq', sourceTopic: 't', sourcePartition: 0, sourceOffset: '1', consumerGroup: 'g', key: null, value: encodeJson(e).toString('base64'), errorClass: 'X', errorCode: 'Y', message: 'm', firstSeenAt: 1_700_000_000_000, attempts: 1 }).headers).toEqual({});
+  });
+});
+
+function productUpsert(productId: string): ProductUpsertInput {
+  return { type: 'product.upsert', eventId: `e-${productId}`, productId, title: `Product ${productId}`, price: 1, currency: 'GBP', updatedAt: 1_700_000_000_000 };
+}
+
+/** A valid catalog record for `productId` on `partition`. */
+function productRecord(productId: string, partition: number): { partition: number; key: string; value: Buffer } {
+  return { partition, key: productId, value: encodeJson(productUpsert(productId)) };
+}
+
+/** Produces bytes as they are (no validation, no encoding), as a careless or hostile producer would. */
+async function produceRaw(topic: string, messages: Message[]): Promise<void> {
+  const raw = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await raw.connect();
+  try {
+    await raw.send({ topic, acks: -1, messages });
+  } finally {
+    await raw.disconnect();
+  }
+}
+
+/** A consumer of `topic` that records the productId of every event it handles. */
+function recordingConsumer<T extends { productId: string }>(topic: string, groupId: string, decode: Decoder<T>, producer: EventProducer) {
+  const handled: string[] = [];
+  const consumer = new BatchConsumer({ kafka, groupId, inputs: { in: { topic, decode } }, producer, logger, handler: async ({ events }) => void handled.push(...events.map((e) => e.value.productId)) });
+  return { consumer, handled };
+}
+
+const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+async function counterTotal(metric: { get(): Promise<{ values: { value: number; labels: Record<string, unknown> }[] }> }, labels: Record<string, string>): Promise<number> {
+  const { values } = await metric.get();
+  return values.filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((s, v) => s + v.value, 0);
+}
+
+describe('oversized records and consumers that cannot make progress', () => {
+  it('a 400 KiB record goes to the DLQ as a bounded excerpt with size, sha256 and offset; the record after it is handled', async () => {
+    // The path a user hit: catalog.products.v1 accepts batches up to MAX_BATCH_BYTES (8 MiB, its
+    // max.message.bytes), so a 400 KiB record is stored; its DLQ record used to carry all of it as
+    // base64 (546 KiB), above the 512 KiB encode limit, and the DLQ write was retried forever.
+    const topic = topicName('catalog', { prefix });
+    const described = await admin.describeConfigs({ resources: [{ type: 2, name: topic, configNames: ['max.message.bytes'] }], includeSynonyms: false });
+    expect(Number(described.resources[0]!.configEntries[0]!.configValue)).toBeGreaterThan(400 * 1024 * 2);
+    const groupId = `${prefix}oversized`;
+    const big = randomBytes(400 * 1024);
+    await produceRaw(topic, [{ partition: 0, key: 'p-big', value: big }]);
+    // Then a valid product in the same partition, and one in every other partition (a stuck batch held them all).
+    await produceRaw(topic, [productRecord('p-after', 0), ...[1, 2, 3, 4, 5].map((p) => productRecord(`p-other-${p}`, p))]);
+    const producer = new EventProducer({ kafka });
+    const { consumer, handled } = recordingConsumer(topic, groupId, decodeCatalogEvent, producer);
+    await consumer.start();
+    try {
+      await waitFor(() => committedTotal(admin, groupId, topic), (n) => n === 7, 60_000, 'all 7 records committed');
+      expect(consumer.ready).toBe(true);
+    } finally {
+      await consumer.close();
+      await producer.close();
+    }
+    expect(handled.sort()).toEqual(['p-after', 'p-other-1', 'p-other-2', 'p-other-3', 'p-other-4', 'p-other-5']);
+    const [m] = await readAll(kafka, `${topic}.dlq`, 1);
+    expect(m!.value!.length).toBeLessThan(MAX_MESSAGE_BYTES);
+    const rec = parseWith(DlqRecord, JSON.parse(m!.value!.toString()));
+    expect(rec).toMatchObject({ sourceTopic: topic, sourcePartition: 0, sourceOffset: '0', consumerGroup: groupId, errorCode: 'VALIDATION', valueBytes: big.length, valueSha256: sha256(big), truncated: ['value'] });
+    expect(rec.message).toMatch(/not valid UTF-8/);
+    const excerpt = Buffer.from(rec.value!, 'base64');
+    expect(excerpt.length).toBe(DLQ_LIMITS.valuePrefixBytes);
+    expect(excerpt.equals(big.subarray(0, excerpt.length))).toBe(true);
+    expect(Buffer.from(rec.key!, 'base64').toString()).toBe('p-big');
+    expect(await counterTotal(consumer.metrics.dlq, { group: groupId })).toBe(1);
+  });
+
+  it('a DLQ write the broker refuses falls back to a minimal record, then is given up (counted), never retried forever', async () => {
+    const topic = topicName('enriched', { prefix });
+    const dlq = `${topic}.dlq`;
+    const groupId = `${prefix}dlq-refused`;
+    const setDlqLimit = (bytes: number) => admin.alterConfigs({ validateOnly: false, resources: [{ type: 2, name: dlq, configEntries: [{ name: 'max.message.bytes', value: String(bytes) }] }] });
+    const rnd = seeded(7);
+    const enrichedRecord = (productId: string) => ({ partition: 0, key: productId, value: encodeJson(enrichedProduct(productId, unitVector(8, rnd))) });
+    const producer = new EventProducer({ kafka });
+    const { consumer, handled } = recordingConsumer(topic, groupId, decodeEnrichedEvent, producer);
+    try {
+      // 1 KiB per batch: the excerpt (128 KiB of the value) is refused, a record without the payload fits.
+      await setDlqLimit(1024);
+      await produceRaw(topic, [{ partition: 0, key: 'p-big-1', value: randomBytes(300 * 1024), headers: { trace: 't-1' } }, enrichedRecord('p-1')]);
+      await consumer.start();
+      await waitFor(() => committedTotal(admin, groupId, topic), (n) => n === 2, 60_000, 'both records committed');
+      const [m] = await readAll(kafka, dlq, 1);
+      const rec = parseWith(DlqRecord, JSON.parse(m!.value!.toString()));
+      expect(rec).toMatchObject({ sourceOffset: '0', valueBytes: 300 * 1024, value: null, headers: {}, issues: [] });
+      expect(rec.message).toMatch(/not valid UTF-8/);
+      expect(rec.truncated).toEqual(['value', 'headers', 'issues']);
+      // 64 bytes: not even the minimal record fits. The record is skipped and counted, the next one handled.
+      await setDlqLimit(64);
+      await produceRaw(topic, [{ partition: 0, key: 'p-big-2', value: randomBytes(300 * 1024) }, enrichedRecord('p-2')]);
+      await waitFor(() => committedTotal(admin, groupId, topic), (n) => n === 4, 60_000, 'all 4 records committed');
+      expect(await counterTotal(consumer.metrics.dlqFailed, { group: groupId })).toBe(1);
+      expect(consumer.healthy).toBe(true);
+    } finally {
+      await consumer.close();
+      await producer.close();
+    }
+    expect(handled).toEqual(['p-1', 'p-2']);
+  });
+
+  it('a partition that makes no progress turns /readyz red (and /healthz unless a dependency is down), and is counted', async () => {
+    // A topic of its own: stalls here must not hold up other tests' partitions.
+    const topic = `${prefix}stalled`;
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: false });
+    await waitFor(async () => (await admin.fetchTopicOffsets(topic).catch(() => [])).length, (n) => n === 1, 30_000, 'a leader for the new topic');
+    const groupId = `${prefix}stalled`;
+    const producer = new EventProducer({ kafka });
+    const registry = new Registry();
+    let mode: 'hang' | 'outage' | 'ok' = 'hang';
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((r) => (release = r));
+    const handled: string[] = [];
+    const consumer = new BatchConsumer({
+      kafka,
+      groupId,
+      inputs: { catalog: { topic, decode: decodeCatalogEvent } },
+      producer,
+      logger,
+      metrics: new StreamMetrics(registry, { defaultMetrics: false }),
+      stallTimeoutMs: 1500,
+      unavailableMaxDelayMs: 200,
+      handler: async ({ events }) => {
+        if (mode === 'hang') await released; // a handler stuck on something that never answers
+        if (mode === 'outage') throw new UnavailableError('connect ECONNREFUSED 127.0.0.1:6379');
+        handled.push(...events.map((e) => e.value.productId));
+      },
+    });
+    const service: Service = { name: 'stalled', start: () => consumer.start(), close: () => consumer.close(), healthy: () => consumer.healthy, ready: () => consumer.ready };
+    const running = await runService(service, { name: 'stalled', logger, registry, httpPort: 0, graceMs: 10_000, handleSignals: false });
+    const probe = async (path: string) => (await fetch(`http://127.0.0.1:${running.port}${path}`)).status;
+    try {
+      await waitFor(() => probe('/readyz'), (s) => s === 200, 30_000, 'ready before any record');
+      await producer.send(topic, [{ key: 's-1', value: productUpsert('s-1') }]);
+      await waitFor(async () => [await probe('/readyz'), await probe('/healthz')], ([r, h]) => r === 503 && h === 503, 30_000, 'not ready and not healthy while the handler hangs');
+      expect(await counterTotal(consumer.metrics.stalls, { group: groupId, reason: 'handler' })).toBe(1);
+      const metrics = await (await fetch(`http://127.0.0.1:${running.port}/metrics`)).text();
+      expect(metrics).toMatch(/affinity_consumer_stalled_total\{[^}]*reason="handler"[^}]*\} 1/);
+      expect(metrics).toMatch(/affinity_consumer_stalled_partitions\{[^}]*\} 1/);
+      // A dependency outage: waited out without limit, so not ready, but a restart would not help: healthy.
+      mode = 'outage';
+      release();
+      await waitFor(() => counterTotal(consumer.metrics.stalls, { group: groupId, reason: 'dependency_unavailable' }), (n) => n === 1, 30_000, 'the outage counted as a stall');
+      expect([await probe('/readyz'), await probe('/healthz')]).toEqual([503, 200]);
+      mode = 'ok';
+      await waitFor(async () => [await probe('/readyz'), await probe('/healthz')], ([r, h]) => r === 200 && h === 200, 30_000, 'ready again once the partition moves');
+      expect(handled).toEqual(['s-1']);
+    } finally {
+      release();
+      await running.shutdown('test over');
+      await producer.close();
+    }
   });
 });

@@ -54,6 +54,7 @@ const consumer = new BatchConsumer({
   metrics,
   maxBatchSize: config.COUNTER_MAX_BATCH,
   sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS,
+  stallTimeoutMs: config.CONSUMER_STALL_TIMEOUT_MS,
   handler: async ({ events }) => {
     const applied = await writer.apply(
       events.map((e) => ({
@@ -83,7 +84,7 @@ const service: Service = {
     await producer.close();
     redis.disconnect();
   },
-  healthy: () => consumer.state !== 'failed',
+  healthy: () => consumer.healthy,
   ready: () => consumer.ready,
 };
 

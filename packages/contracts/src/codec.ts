@@ -100,12 +100,44 @@ function jsonDecoder<S extends z.ZodType>(schema: S, what: string): Decoder<z.ou
   };
 }
 
-export const decodeCatalogEvent: Decoder<CatalogEvent> = (message) => {
-  if (message.value === null) return tombstoneToDelete(message);
-  const event = parseWith(CatalogEvent, parseJsonBytes(message.value), 'catalog event');
-  requireKeyMatches(message, event.productId, 'productId');
+/** Default of how far ahead of the receiving clock an event time may be (EVENT_MAX_FUTURE_SKEW_MS): one day. */
+export const DEFAULT_MAX_FUTURE_SKEW_MS = 24 * 3600 * 1000;
+
+export interface EventTimeOptions {
+  /** How far an event time may be ahead of `now()`. @defaultValue DEFAULT_MAX_FUTURE_SKEW_MS */
+  maxFutureSkewMs?: number;
+  /** @defaultValue Date.now */
+  now?: () => number;
+}
+
+/**
+ * Rejects an event whose time (a catalog event's `updatedAt`, an interaction's `ts`) is more
+ * than `maxFutureSkewMs` ahead of this clock: a product version "updated in 2099" would win
+ * over every real update after it, and a trending score decayed forward from 2099 would never
+ * fade. Past times are always accepted (historic logs, replays). Returns the event.
+ */
+export function requireNotFuture<E extends CatalogEvent | Interaction>(event: E, options: EventTimeOptions = {}, what = 'event'): E {
+  const [field, ts] = 'ts' in event ? ['ts', event.ts] : ['updatedAt', event.updatedAt];
+  const now = (options.now ?? Date.now)();
+  const skew = options.maxFutureSkewMs ?? DEFAULT_MAX_FUTURE_SKEW_MS;
+  if (ts > now + skew) {
+    const message = `${field} ${new Date(ts).toISOString()} is more than ${skew} ms ahead of now (${new Date(now).toISOString()})`;
+    throw new ValidationError(`${what}: ${message}; a time in the future would win over every real update (check the producer's clock and units)`, [{ path: field, message: `at most ${skew} ms in the future` }]);
+  }
   return event;
-};
+}
+
+/** Catalog events (tombstones become deletes); `options` bound how far in the future their `updatedAt` may be. */
+export function catalogEventDecoder(options: EventTimeOptions = {}): Decoder<CatalogEvent> {
+  return (message) => {
+    if (message.value === null) return requireNotFuture(tombstoneToDelete(message), options, 'tombstone');
+    const event = parseWith(CatalogEvent, parseJsonBytes(message.value), 'catalog event');
+    requireKeyMatches(message, event.productId, 'productId');
+    return requireNotFuture(event, options, 'catalog event');
+  };
+}
+
+export const decodeCatalogEvent: Decoder<CatalogEvent> = catalogEventDecoder();
 
 export type EnrichedEvent = EnrichedProduct | ProductDelete;
 
@@ -116,11 +148,17 @@ export const decodeEnrichedEvent: Decoder<EnrichedEvent> = (message) => {
   return event;
 };
 
-export const decodeInteraction: Decoder<Interaction> = (message) => {
-  const event = jsonDecoder(Interaction, 'interaction')(message);
-  requireKeyMatches(message, event.userId, 'userId');
-  return event;
-};
+/** Interactions keyed by user; `options` bound how far in the future their `ts` may be. */
+export function interactionDecoder(options: EventTimeOptions = {}): Decoder<Interaction> {
+  const decode = jsonDecoder(Interaction, 'interaction');
+  return (message) => {
+    const event = decode(message);
+    requireKeyMatches(message, event.userId, 'userId');
+    return requireNotFuture(event, options, 'interaction');
+  };
+}
+
+export const decodeInteraction: Decoder<Interaction> = interactionDecoder();
 
 export const decodeBehaviourEmbedding: Decoder<BehaviourEmbedding> = jsonDecoder(BehaviourEmbedding, 'behaviour embedding');
 export const decodeRecommendationUpdate: Decoder<RecommendationUpdate> = jsonDecoder(RecommendationUpdate, 'recommendation update');

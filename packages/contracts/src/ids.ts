@@ -37,7 +37,7 @@ export function derivedEventId(kind: string, ...parts: readonly string[]): strin
   return `${kind}-${h.digest('hex').slice(0, 32)}`;
 }
 
-/** sha256 hex of a string (content hashes). */
-export function sha256Hex(s: string): string {
+/** sha256 hex of a string (content hashes) or of bytes. */
+export function sha256Hex(s: string | Uint8Array): string {
   return createHash('sha256').update(s).digest('hex');
 }

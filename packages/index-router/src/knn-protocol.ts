@@ -1,4 +1,4 @@
-import { Identifier, WireVector } from '@affinity/contracts';
+import { Identifier, WireVector, dictionary } from '@affinity/contracts';
 import { z } from 'zod';
 
 const Strings = z.union([z.string().max(256), z.array(z.string().max(256)).max(64)]);
@@ -10,7 +10,7 @@ export const KnnFilter = z
     brand: Strings.optional(),
     price: z.object({ min: z.number().finite().optional(), max: z.number().finite().optional() }).optional(),
     availability: z.union([z.enum(['in_stock', 'out_of_stock', 'preorder', 'discontinued']), z.array(z.enum(['in_stock', 'out_of_stock', 'preorder', 'discontinued']))]).optional(),
-    attributes: z.record(z.string().max(64), Strings).optional(),
+    attributes: dictionary(z.string().max(64), Strings).optional(),
   })
   .strict();
 export type KnnFilter = z.output<typeof KnnFilter>;

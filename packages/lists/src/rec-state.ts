@@ -1,4 +1,4 @@
-import { type EnrichedProduct, type Interaction, type RecKind, type RecommendationUpdate } from '@affinity/contracts';
+import { type EnrichedProduct, type Interaction, type RecKind, type RecommendationUpdate, emptyDictionary } from '@affinity/contracts';
 import { INTERACTION_WEIGHT, forwardDecayValue, type ItemInfo } from '@affinity/recommend';
 import { LuaScript, ServingStore, type KeySpace, type Redis, type ServingItem } from '@affinity/store';
 
@@ -264,7 +264,7 @@ export class RecState {
       brand: p.brand ?? e.attributes.find((a) => a.name === 'brand' && a.confidence >= 0.8)?.value,
       categoryPath: p.categoryPath,
       availability: p.availability,
-      attributes: Object.fromEntries([...e.attributes.filter((a) => a.confidence >= 0.5).map((a) => [a.name, a.value] as const), ...Object.entries(p.attributes ?? {})]),
+      attributes: Object.assign(emptyDictionary<string>(), Object.fromEntries(e.attributes.filter((a) => a.confidence >= 0.5).map((a) => [a.name, a.value])), p.attributes),
       price: p.price,
       modelId: e.embedding.modelId,
       updatedAt: p.updatedAt,

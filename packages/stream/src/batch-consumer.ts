@@ -6,6 +6,7 @@ import type { EventProducer } from './event-producer';
 import { headersToStrings } from './internal/headers';
 import { sleep } from './internal/sleep';
 import { StreamMetrics } from './metrics';
+import type { Component } from './service-group';
 import { type RetryPolicy, type RetryPolicyOptions, backoffDelay, compileRetryPolicy } from './retry-policy';
 
 /** A decoded, validated event with where it came from. */
@@ -99,6 +100,13 @@ export interface BatchConsumerOptions<I extends Inputs> {
   /** Backoff ceiling while a dependency is unavailable (retried without bound). @defaultValue 5000 */
   unavailableMaxDelayMs?: number;
   /**
+   * A partition whose batch has made no progress (no chunk committed, no event handled or sent
+   * to the DLQ) for this long is stalled: the consumer reports not ready, and not healthy unless
+   * a dependency outage explains it, and counts it in `affinity_consumer_stalled_total`.
+   * Keep it above the slowest legitimate handler call. @defaultValue 120000
+   */
+  stallTimeoutMs?: number;
+  /**
    * Called after every group join with the partitions this instance now owns. No batch is
    * handled until it resolves; the seeks it returns replace the committed offsets. Stateful
    * workers restore a snapshot here and resume from the offset the snapshot reflects, so
@@ -111,7 +119,22 @@ export type ConsumerState = 'idle' | 'starting' | 'running' | 'draining' | 'stop
 
 type Outcome = { kind: 'ok' } | { kind: 'aborted' } | { kind: 'failed'; error: AffinityError; attempts: number };
 
+/**
+ * What a partition's batch is waiting on: its handler (running or backing off between
+ * retries), a dependency outage (waited out without bound), the DLQ, or the offset commit.
+ */
+export type StallReason = 'handler' | 'dependency_unavailable' | 'dlq' | 'commit';
+
+type DlqOutcome = { kind: 'ok' } | { kind: 'aborted' } | { kind: 'refused'; error: AffinityError };
+
 interface PartitionRun {
+  topic: string;
+  partition: number;
+  /** Date.now() of the last progress: the batch arrived, a chunk was committed, an event handled or dead-lettered. */
+  progressAt: number;
+  phase: StallReason;
+  /** The reason last reported while stalled; undefined while the partition moves. */
+  stalled: StallReason | undefined;
   payload: EachBatchPayload;
   signal: AbortSignal;
   aborted(): boolean;
@@ -163,6 +186,9 @@ export class BatchConsumer<I extends Inputs> {
   private assignmentGate: Promise<void> = Promise.resolve();
   private assignmentGeneration = 0;
   private readonly heartbeatMs: number;
+  private readonly stallTimeoutMs: number;
+  private readonly runs = new Set<PartitionRun>();
+  private stallTimer: NodeJS.Timeout | undefined;
 
   constructor(options: BatchConsumerOptions<I>) {
     this.opts = options;
@@ -177,6 +203,8 @@ export class BatchConsumer<I extends Inputs> {
     }
     if (this.inputByTopic.size === 0) throw new RangeError('BatchConsumer needs at least one input');
     this.heartbeatMs = options.heartbeatIntervalMs ?? 3000;
+    this.stallTimeoutMs = options.stallTimeoutMs ?? 120_000;
+    if (!(this.stallTimeoutMs > 0)) throw new RangeError('stallTimeoutMs must be positive');
     const maxBatch = options.maxBatchSize ?? 500;
     if (!(maxBatch >= 1)) throw new RangeError('maxBatchSize must be at least 1');
     this.consumer = options.kafka.consumer({
@@ -193,9 +221,23 @@ export class BatchConsumer<I extends Inputs> {
     return this._state;
   }
 
-  /** True once the group is joined and the consumer is running (readiness). */
+  /** True once the group is joined and the consumer is running, and no partition is stalled (readiness). */
   get ready(): boolean {
-    return this._state === 'running' && this.joined;
+    return this._state === 'running' && this.joined && ![...this.runs].some((r) => r.stalled !== undefined);
+  }
+
+  /**
+   * False when the consumer failed for good, or a partition is stalled for a reason a restart
+   * may cure (a handler that never returns, a DLQ or commit that keeps failing). A stall that a
+   * dependency outage explains stays healthy: outages are waited out, and restarting would not help.
+   */
+  get healthy(): boolean {
+    return this._state !== 'failed' && ![...this.runs].some((r) => r.stalled !== undefined && r.stalled !== 'dependency_unavailable');
+  }
+
+  /** This consumer as a part of a ServiceGroup: its health and readiness count for the service. */
+  component(name = 'consumer'): Component {
+    return { name, start: () => this.start(), close: () => this.close(), healthy: () => this.healthy, ready: () => this.ready };
   }
 
   async start(): Promise<void> {
@@ -223,6 +265,8 @@ export class BatchConsumer<I extends Inputs> {
     for (const spec of this.inputByTopic.values()) {
       await this.consumer.subscribe({ topic: spec.spec.topic, fromBeginning: this.opts.fromBeginning ?? true });
     }
+    this.stallTimer = setInterval(() => this.checkStalls(), Math.max(50, Math.min(1000, this.stallTimeoutMs / 4)));
+    this.stallTimer.unref();
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -244,6 +288,7 @@ export class BatchConsumer<I extends Inputs> {
       }
       this._state = 'draining';
       this.stopController.abort();
+      clearInterval(this.stallTimer);
       try {
         await this.consumer.stop();
       } finally {
@@ -304,6 +349,11 @@ export class BatchConsumer<I extends Inputs> {
     const onStop = (): void => partitionAbort.abort();
     this.stopController.signal.addEventListener('abort', onStop, { once: true });
     const run: PartitionRun = {
+      topic: batch.topic,
+      partition: batch.partition,
+      progressAt: Date.now(),
+      phase: 'handler',
+      stalled: undefined,
       payload,
       signal: partitionAbort.signal,
       aborted: () => !payload.isRunning() || payload.isStale() || partitionAbort.signal.aborted,
@@ -321,6 +371,7 @@ export class BatchConsumer<I extends Inputs> {
     };
     const labels = { group: this.opts.groupId, topic: batch.topic };
     const maxBatch = this.opts.maxBatchSize ?? 500;
+    this.runs.add(run);
     try {
       for (let i = 0; i < batch.messages.length; i += maxBatch) {
         // Check before starting a chunk, never between handling a chunk and committing it:
@@ -333,7 +384,9 @@ export class BatchConsumer<I extends Inputs> {
         const last = chunk[chunk.length - 1]!;
         const next = (BigInt(last.offset) + 1n).toString();
         payload.resolveOffset(last.offset);
+        run.phase = 'commit';
         const committed = await this.commit(batch.topic, batch.partition, next, run);
+        if (committed) this.progressed(run);
         this.metrics.batchDuration.observe(labels, (performance.now() - started) / 1000);
         this.metrics.batchSize.observe(labels, chunk.length);
         this.metrics.lag.set({ ...labels, partition: String(batch.partition) }, Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(next))));
@@ -341,6 +394,8 @@ export class BatchConsumer<I extends Inputs> {
         await run.beat();
       }
     } finally {
+      this.runs.delete(run);
+      if (run.stalled !== undefined) this.updateStalledGauge();
       this.stopController.signal.removeEventListener('abort', onStop);
     }
     if (run.lost !== undefined && this._state !== 'draining') {
@@ -388,6 +443,7 @@ export class BatchConsumer<I extends Inputs> {
       if (single.kind === 'aborted') return false;
       if (single.kind === 'ok') {
         this.metrics.processed.inc(labels, 1);
+        this.progressed(run);
         continue;
       }
       if (!(await this.sendToDlq([{ topic, partition, message: sources[i]!, error: single.error, attempts: single.attempts }], run))) return false;
@@ -408,6 +464,7 @@ export class BatchConsumer<I extends Inputs> {
     for (;;) {
       if (run.aborted()) return { kind: 'aborted' };
       attempts++;
+      run.phase = 'handler';
       // A slow handler must not cost the group membership: heartbeat in the background.
       const beat = setInterval(() => void run.beat(), this.heartbeatMs);
       try {
@@ -421,6 +478,7 @@ export class BatchConsumer<I extends Inputs> {
           attempts--;
           outages++;
           if (outages === 1 || outages % 10 === 0) this.log.warn({ topic, partition, err: error, outages }, 'dependency unavailable; retrying');
+          run.phase = 'dependency_unavailable';
           await this.pause(backoffDelay(outages, this.unavailable), run);
           continue;
         }
@@ -434,24 +492,91 @@ export class BatchConsumer<I extends Inputs> {
     }
   }
 
-  /** DLQ publishing must not lose the message either: retried until it succeeds or we stop. */
+  /**
+   * Sends rejected messages to the DLQ; false when we stopped first. A write that a dependency
+   * outage stops is retried without bound (a stall, reported by readiness). One that can never
+   * succeed as it is (the broker refuses the record) is not retried forever: each message is
+   * tried alone, then as a minimal record, and what still cannot be written is given up on —
+   * logged with where the message is (topic/partition/offset) and its size and digest, counted
+   * in `affinity_consumer_dlq_failed_total`, and skipped, so that one record cannot stop its
+   * partition.
+   */
   private async sendToDlq(rejected: RejectedMessage[], run: PartitionRun): Promise<boolean> {
-    let failures = 0;
-    for (;;) {
+    const all = await this.tryDlq(rejected, false, run);
+    if (all.kind !== 'refused') return this.dlqDone(all, rejected, run);
+    for (const r of rejected) {
+      let one = rejected.length > 1 ? await this.tryDlq([r], false, run) : all;
+      if (one.kind === 'refused') {
+        this.log.warn({ topic: r.topic, partition: r.partition, offset: r.message.offset, err: one.error }, 'DLQ refused the record; writing a minimal one');
+        one = await this.tryDlq([r], true, run);
+      }
+      if (one.kind === 'refused') {
+        const { valueBytes, valueSha256 } = DlqPublisher.toRecord(r, this.opts.groupId, Date.now(), true);
+        this.metrics.dlqFailed.inc({ group: this.opts.groupId, topic: r.topic, code: r.error.code });
+        this.log.error(
+          { topic: r.topic, partition: r.partition, offset: r.message.offset, valueBytes, valueSha256, code: r.error.code, reason: r.error.message.slice(0, 512), err: one.error },
+          'DLQ refused even a minimal record; skipping the message (it stays at its offset in the source topic)',
+        );
+        this.progressed(run);
+        continue;
+      }
+      if (!this.dlqDone(one, [r], run)) return false;
+    }
+    return true;
+  }
+
+  private dlqDone(outcome: { kind: 'ok' } | { kind: 'aborted' }, sent: RejectedMessage[], run: PartitionRun): boolean {
+    if (outcome.kind === 'aborted') return false;
+    for (const r of sent) {
+      this.metrics.dlq.inc({ group: this.opts.groupId, topic: r.topic, code: r.error.code });
+      this.log.warn({ topic: r.topic, partition: r.partition, offset: r.message.offset, code: r.error.code, reason: r.error.message.slice(0, 512) }, 'sent to DLQ');
+    }
+    this.progressed(run);
+    return true;
+  }
+
+  /** One DLQ write, retried while a dependency is down (without bound) or a transient error lasts (the retry budget). */
+  private async tryDlq(rejected: RejectedMessage[], minimal: boolean, run: PartitionRun): Promise<DlqOutcome> {
+    for (let failures = 1; ; failures++) {
+      run.phase = 'dlq';
       try {
-        await this.dlq.publish(rejected);
-        for (const r of rejected) {
-          this.metrics.dlq.inc({ group: this.opts.groupId, topic: r.topic, code: r.error.code });
-          this.log.warn({ topic: r.topic, partition: r.partition, offset: r.message.offset, code: r.error.code, reason: r.error.message }, 'sent to DLQ');
-        }
-        return true;
+        await this.dlq.publish(rejected, { minimal });
+        return { kind: 'ok' };
       } catch (err) {
-        failures++;
-        this.log.error({ err, failures }, 'DLQ publish failed; retrying');
+        const error = classifyError(err);
+        const outage = error.code === 'UNAVAILABLE';
+        if (!error.retriable || (!outage && failures >= this.retry.maxAttempts)) return { kind: 'refused', error };
+        if (outage) run.phase = 'dependency_unavailable';
+        this.log.error({ err: error, failures }, 'DLQ publish failed; retrying');
         await this.pause(backoffDelay(failures, this.unavailable), run);
-        if (run.aborted()) return false;
+        if (run.aborted()) return { kind: 'aborted' };
       }
     }
+  }
+
+  private progressed(run: PartitionRun): void {
+    run.progressAt = Date.now();
+    if (run.stalled !== undefined) {
+      this.log.info({ topic: run.topic, partition: run.partition, was: run.stalled }, 'partition makes progress again');
+      run.stalled = undefined;
+      this.updateStalledGauge();
+    }
+  }
+
+  /** Marks partitions without progress for stallTimeoutMs as stalled, counting each new reason once. */
+  private checkStalls(): void {
+    const now = Date.now();
+    for (const run of this.runs) {
+      if (now - run.progressAt < this.stallTimeoutMs || run.stalled === run.phase) continue;
+      run.stalled = run.phase;
+      this.metrics.stalls.inc({ group: this.opts.groupId, topic: run.topic, reason: run.phase });
+      this.log.error({ topic: run.topic, partition: run.partition, reason: run.phase, noProgressMs: now - run.progressAt }, 'partition makes no progress');
+    }
+    this.updateStalledGauge();
+  }
+
+  private updateStalledGauge(): void {
+    this.metrics.stalledPartitions.set({ group: this.opts.groupId }, [...this.runs].filter((r) => r.stalled !== undefined).length);
   }
 
   private async commit(topic: string, partition: number, offset: string, run: PartitionRun): Promise<boolean> {

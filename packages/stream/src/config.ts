@@ -1,4 +1,4 @@
-import { ConfigError } from '@affinity/contracts';
+import { ConfigError, DEFAULT_MAX_FUTURE_SKEW_MS } from '@affinity/contracts';
 import { z } from 'zod';
 
 /**
@@ -17,22 +17,47 @@ export type ParsedEnv<S extends EnvSchema> = { [K in keyof S]: z.output<S[K]> };
 export function parseEnv<S extends EnvSchema>(schema: S, env: NodeJS.ProcessEnv = process.env): ParsedEnv<S> {
   const out: Record<string, unknown> = {};
   const problems: string[] = [];
+  const secrets: string[] = [];
   for (const [name, type] of Object.entries(schema)) {
     const raw = env[name];
     const value = raw === '' ? undefined : raw;
+    const secret = isSecret(type);
+    if (secret) secrets.push(name);
     const result = type.safeParse(value);
     if (result.success) {
       out[name] = result.data;
     } else {
-      const why = result.error.issues.map((i) => i.message).join('; ');
+      // A list's issue says which item (a secret's value is not shown, so that is all there is to go by).
+      const why = result.error.issues.map((i) => (typeof i.path[0] === 'number' ? `item ${i.path[0] + 1}: ${i.message}` : i.message)).join('; ');
       const hint = type.description ? ` Fix: ${type.description}` : '';
-      problems.push(`${name}=${value === undefined ? '(unset)' : JSON.stringify(value)} is invalid: ${why}.${hint}`);
+      const shown = value === undefined ? '(unset)' : secret ? '(secret, not shown)' : JSON.stringify(value);
+      problems.push(`${name}=${shown} is invalid: ${secret && value !== undefined ? withoutSecret(why, value) : why}.${hint}`);
     }
   }
   if (problems.length > 0) {
     throw new ConfigError(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
   }
+  // Which settings are secret travels with the configuration, for the logger's redaction.
+  Object.defineProperty(out, SECRET_NAMES, { value: secrets, enumerable: false });
   return out as ParsedEnv<S>;
+}
+
+const SECRET_NAMES = Symbol('affinity.secretSettings');
+
+/** True for a setting declared with {@link env.secret}: its value never appears in errors or logs. */
+export function isSecret(type: z.ZodType): boolean {
+  return (type.meta() as { secret?: unknown } | undefined)?.secret === true;
+}
+
+/** The secret settings of a configuration returned by {@link parseEnv} (none for any other object). */
+export function secretSettings(config: object): readonly string[] {
+  return (config as { [SECRET_NAMES]?: readonly string[] })[SECRET_NAMES] ?? [];
+}
+
+/** A validation message with every part of a secret value (and each comma-separated item of it) masked. */
+function withoutSecret(message: string, value: string): string {
+  const parts = [value, ...value.split(',').map((p) => p.trim())].filter((p) => p.length >= 3).sort((a, b) => b.length - a.length);
+  return parts.reduce((m, p) => m.split(p).join('***'), message);
 }
 
 /** Env helpers: strings are coerced, with defaults and a fix hint. */
@@ -55,6 +80,8 @@ export const env = {
       .pipe(z.array(z.string()).min(1, 'expected a comma-separated list'))
       .describe(hint),
   enum: <const T extends readonly [string, ...string[]]>(values: T, def: T[number], hint: string) => z.enum(values).default(def as never).describe(hint),
+  /** Marks a setting secret (API keys, passwords): parse errors and logs never show its value. */
+  secret: <T extends z.ZodType>(schema: T): T => schema.meta({ ...schema.meta(), secret: true }),
 };
 
 /** Variables every worker understands. */
@@ -72,6 +99,18 @@ export const commonEnv = {
   HTTP_PORT: env.int(8080, 0, 65535, 'the port for /healthz, /readyz and /metrics (0 = any free port)'),
   SHUTDOWN_GRACE_MS: env.int(20_000, 100, 600_000, 'milliseconds to drain on SIGTERM; keep it below the Kubernetes terminationGracePeriodSeconds'),
   CONSUMER_SESSION_TIMEOUT_MS: env.int(30_000, 6000, 300_000, 'milliseconds (the broker allows 6000..300000); lower means faster failover after a crash, higher tolerates longer pauses'),
+  CONSUMER_STALL_TIMEOUT_MS: env.int(
+    120_000,
+    1000,
+    3_600_000,
+    'milliseconds a partition may make no progress before the worker reports not ready, and not healthy (restarted) unless a dependency outage explains it; keep it above the slowest handler call',
+  ),
+  EVENT_MAX_FUTURE_SKEW_MS: env.int(
+    DEFAULT_MAX_FUTURE_SKEW_MS,
+    0,
+    365 * 24 * 3600 * 1000,
+    'milliseconds a product’s updatedAt or an interaction’s ts may be ahead of the receiving clock (API ingest and consumers); later ones are rejected, since a time in the future would win over every real update. Past times are always accepted',
+  ),
   INSTANCE_ID: env.string(process.env.HOSTNAME ?? `pid-${process.pid}`, 'a name unique among running instances (the pod name in Kubernetes)'),
 } satisfies EnvSchema;
 

@@ -10,6 +10,7 @@ export type {
   Inputs,
   PartitionAssignment,
   SeekRequest,
+  StallReason,
 } from './batch-consumer';
 export { EventProducer } from './event-producer';
 export type { EventProducerOptions, OutgoingRecord } from './event-producer';
@@ -22,10 +23,10 @@ export { HealthServer } from './health-server';
 export type { HealthServerOptions, Probe } from './health-server';
 export { runService } from './run-service';
 export type { RunServiceOptions, RunningService, Service } from './run-service';
-export { commonEnv, env, parseEnv, redisEnv, registryNamespace } from './config';
+export { commonEnv, env, isSecret, parseEnv, redisEnv, registryNamespace, secretSettings } from './config';
 export type { EnvSchema, ParsedEnv } from './config';
 export { createLogger, kafkaLogCreator } from './logger';
-export type { Logger } from './logger';
+export type { CreateLoggerOptions, Logger } from './logger';
 export { createKafka } from './kafka-client';
 export type { KafkaClientOptions } from './kafka-client';
 export { sleep } from './internal/sleep';

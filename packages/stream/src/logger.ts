@@ -1,11 +1,23 @@
-import { pino, type Logger, type LoggerOptions } from 'pino';
+import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
 import { logLevel, type logCreator } from 'kafkajs';
 
 export type { Logger } from 'pino';
 
-/** Structured JSON logs on stdout; `name` is the service or component. */
-export function createLogger(name: string, level: LoggerOptions['level'] = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({ name, level, base: { pid: process.pid, service: name }, timestamp: pino.stdTimeFunctions.isoTime });
+/** Credentials a request may carry, wherever a request or its headers are logged. */
+const AUTH_HEADER_PATHS = ['headers.authorization', 'headers["x-api-key"]', '*.headers.authorization', '*.headers["x-api-key"]'];
+
+export interface CreateLoggerOptions {
+  /** Names of secret settings (see `secretSettings`): logged as "[redacted]" at the top level of a log object or one level down (e.g. `config.API_WRITE_KEYS`). */
+  secrets?: readonly string[];
+  /** Where lines go. @defaultValue stdout */
+  destination?: DestinationStream;
+}
+
+/** Structured JSON logs on stdout; `name` is the service or component. Secret settings and auth headers are redacted. */
+export function createLogger(name: string, level: LoggerOptions['level'] = process.env.LOG_LEVEL ?? 'info', options: CreateLoggerOptions = {}): Logger {
+  const paths = [...(options.secrets ?? []).flatMap((n) => [n, `*.${n}`]), ...AUTH_HEADER_PATHS];
+  const config: LoggerOptions = { name, level, base: { pid: process.pid, service: name }, timestamp: pino.stdTimeFunctions.isoTime, redact: { paths, censor: '[redacted]' } };
+  return options.destination ? pino(config, options.destination) : pino(config);
 }
 
 /** Routes kafkajs' own logging into pino at matching levels. */

@@ -11,6 +11,9 @@ export class StreamMetrics {
   readonly processed: Counter<'group' | 'topic'>;
   readonly failed: Counter<'group' | 'topic' | 'code'>;
   readonly dlq: Counter<'group' | 'topic' | 'code'>;
+  readonly dlqFailed: Counter<'group' | 'topic' | 'code'>;
+  readonly stalls: Counter<'group' | 'topic' | 'reason'>;
+  readonly stalledPartitions: Gauge<'group'>;
   readonly retries: Counter<'group' | 'topic' | 'code'>;
   readonly batchDuration: Histogram<'group' | 'topic'>;
   readonly batchSize: Histogram<'group' | 'topic'>;
@@ -26,6 +29,19 @@ export class StreamMetrics {
     this.processed = new Counter({ name: 'affinity_consumer_processed_total', help: 'Events handled successfully', labelNames: ['group', 'topic'], registers });
     this.failed = new Counter({ name: 'affinity_consumer_failed_total', help: 'Handler failures (each attempt)', labelNames: ['group', 'topic', 'code'], registers });
     this.dlq = new Counter({ name: 'affinity_consumer_dlq_total', help: 'Messages sent to the DLQ', labelNames: ['group', 'topic', 'code'], registers });
+    this.dlqFailed = new Counter({
+      name: 'affinity_consumer_dlq_failed_total',
+      help: 'Rejected messages the DLQ refused even as a minimal record; skipped (they stay at their source offset)',
+      labelNames: ['group', 'topic', 'code'],
+      registers,
+    });
+    this.stalls = new Counter({
+      name: 'affinity_consumer_stalled_total',
+      help: 'Times a partition made no progress for the stall timeout, by what it waited on (handler, dependency_unavailable, dlq, commit)',
+      labelNames: ['group', 'topic', 'reason'],
+      registers,
+    });
+    this.stalledPartitions = new Gauge({ name: 'affinity_consumer_stalled_partitions', help: 'Partitions currently making no progress', labelNames: ['group'], registers });
     this.retries = new Counter({ name: 'affinity_consumer_retries_total', help: 'Batch retries after a retriable failure', labelNames: ['group', 'topic', 'code'], registers });
     this.batchDuration = new Histogram({
       name: 'affinity_consumer_batch_duration_seconds',

@@ -1,8 +1,7 @@
 import { ensureTopics, topicName, topicSpecs, type TopicId } from '@affinity/contracts';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
-import type { ParsedEnv } from './config';
-import type { commonEnv } from './config';
+import { type ParsedEnv, type commonEnv, secretSettings } from './config';
 import { EventProducer } from './event-producer';
 import { createKafka } from './kafka-client';
 import { createLogger } from './logger';
@@ -28,7 +27,7 @@ export interface WorkerKit {
 }
 
 export function createWorkerKit(name: string, config: ParsedEnv<typeof commonEnv>): WorkerKit {
-  const logger = createLogger(name, config.LOG_LEVEL);
+  const logger = createLogger(name, config.LOG_LEVEL, { secrets: secretSettings(config) });
   const registry = new Registry();
   registry.setDefaultLabels({ service: name, instance: config.INSTANCE_ID });
   const metrics = new StreamMetrics(registry);

@@ -1,6 +1,7 @@
 import { ConfigError } from '@affinity/contracts';
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, commonEnv, compileRetryPolicy, env, parseEnv } from '../src';
+import { z } from 'zod';
+import { backoffDelay, commonEnv, compileRetryPolicy, env, parseEnv, secretSettings } from '../src';
 
 describe('parseEnv', () => {
   it('applies defaults and coerces types', () => {
@@ -26,6 +27,17 @@ describe('parseEnv', () => {
     expect(msg).toMatch(/HTTP_PORT="eighty" is invalid: .*Fix: the port for/);
     expect(msg).toMatch(/LOG_LEVEL="loud" is invalid/);
     expect(msg).toMatch(/SHUTDOWN_GRACE_MS="5" is invalid: .*Kubernetes terminationGracePeriodSeconds/);
+  });
+
+  it('never shows a secret value, not even inside a validator message', () => {
+    const schema = {
+      SERVICE_TOKEN: env.secret(z.string().superRefine((v, ctx) => ctx.addIssue({ code: 'custom', message: `token ${v} is revoked; tokens hunter2-a and hunter2-b are too` })).describe('a live token')),
+      LOG_LEVEL: commonEnv.LOG_LEVEL,
+    };
+    expect(() => parseEnv(schema, { SERVICE_TOKEN: 'hunter2-a,hunter2-b', LOG_LEVEL: 'loud' })).toThrow(
+      /SERVICE_TOKEN=\(secret, not shown\) is invalid: token \*\*\* is revoked; tokens \*\*\* and \*\*\* are too\. Fix: a live token\n {2}- LOG_LEVEL="loud" is invalid/,
+    );
+    expect(secretSettings(parseEnv({ SERVICE_TOKEN: env.secret(z.string()), ...commonEnv }, { SERVICE_TOKEN: 'x' }))).toEqual(['SERVICE_TOKEN']);
   });
 
   it('names a required variable that is missing', () => {

@@ -1,4 +1,4 @@
-import type { EnrichedProduct } from '@affinity/contracts';
+import { type EnrichedProduct, emptyDictionary } from '@affinity/contracts';
 import type { ItemAttributes } from './types';
 
 /**
@@ -7,7 +7,8 @@ import type { ItemAttributes } from './types';
  * attribute and an extracted one with the same name both stay filterable.
  */
 export function attributesFromProduct(p: Pick<EnrichedProduct, 'product' | 'attributes'>): ItemAttributes {
-  const attributes: Record<string, string[]> = {};
+  // Names are the catalog's: without a prototype, `constructor` or `__proto__` are names like any other.
+  const attributes = emptyDictionary<string[]>();
   const add = (name: string, value: string): void => {
     const list = (attributes[name] ??= []);
     if (!list.includes(value)) list.push(value);

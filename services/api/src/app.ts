@@ -1,4 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
+import { STATUS_CODES, maxHeaderSize } from 'node:http';
+import type { Socket } from 'node:net';
 import rateLimit from '@fastify/rate-limit';
 import {
   AffinityError,
@@ -7,10 +9,12 @@ import {
   Interaction,
   REC_KINDS,
   ValidationError,
+  emptyDictionary,
   newEventId,
   parseJsonBytes,
   parseWith,
   recKey,
+  requireNotFuture,
   type RecKind,
   type RecommendationUpdate,
 } from '@affinity/contracts';
@@ -37,7 +41,8 @@ export interface ApiDeps {
   embedder?: QueryEmbedder;
   logger: Logger;
   auth: { readKeys: readonly string[]; writeKeys: readonly string[] };
-  limits: { bodyBytes: number; eventsPerRequest: number; requestsPerMinute: number };
+  /** `maxFutureSkewMs`: how far ahead of this clock an event's updatedAt/ts may be (EVENT_MAX_FUTURE_SKEW_MS). */
+  limits: { bodyBytes: number; eventsPerRequest: number; requestsPerMinute: number; maxFutureSkewMs: number };
   /** Extra readiness (Kafka/Redis connected). */
   ready(): boolean;
   metrics(): Promise<{ contentType: string; body: string }>;
@@ -51,17 +56,63 @@ function sameKey(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+// The auth scheme is case-insensitive (RFC 7235 §2.1): "bearer" is as good as "Bearer".
+const BEARER = /^bearer +(\S+) *$/i;
+
 function apiKey(req: FastifyRequest): string | undefined {
   const h = req.headers['x-api-key'];
   if (typeof h === 'string' && h.length > 0) return h;
-  const auth = req.headers.authorization;
-  if (auth?.startsWith('Bearer ')) return auth.slice(7);
-  return undefined;
+  return BEARER.exec(req.headers.authorization ?? '')?.[1];
 }
 
 /** Each error is a JSON body with a stable `error` code, a message a person can act on, and the field issues. */
+function errorBody(error: string, message: string, issues: unknown[] = []): { error: string; message: string; issues: unknown[] } {
+  return { error, message, issues };
+}
+
 function sendError(reply: FastifyReply, status: number, error: string, message: string, issues: unknown[] = []): FastifyReply {
-  return reply.code(status).send({ error, message, issues });
+  return reply.code(status).send(errorBody(error, message, issues));
+}
+
+/** Stable codes for the framework's 4xx errors (its own codes, FST_ERR_…, are not part of our API). */
+const ERROR_CODES: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  408: 'REQUEST_TIMEOUT',
+  413: 'PAYLOAD_TOO_LARGE',
+  414: 'URI_TOO_LONG',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  431: 'HEADERS_TOO_LARGE',
+};
+
+/** Longest path parameter routed; ids are at most 128 characters, so every valid one reaches validation. */
+const MAX_PARAM_CHARS = 256;
+
+/**
+ * Errors Node's HTTP parser meets before there is a request (headers above the size limit,
+ * garbage): written to the socket in the API's shape. A request line that alone overflows the
+ * limit is a URL too long (414); otherwise the headers are (431).
+ */
+function clientError(error: Error, socket: Socket): void {
+  const err = error as Error & { code?: string; rawPacket?: Buffer; bytesParsed?: number };
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  let status = 400;
+  let body = errorBody('BAD_REQUEST', 'malformed HTTP request');
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    status = 408;
+    body = errorBody('REQUEST_TIMEOUT', 'the request took too long to arrive');
+  } else if (err.code === 'HPE_HEADER_OVERFLOW') {
+    const lineEnd = err.rawPacket?.indexOf('\r\n') ?? 0;
+    const inRequestLine = err.rawPacket !== undefined && /^[A-Z]+ /.test(err.rawPacket.subarray(0, 16).toString('latin1')) && (lineEnd < 0 || lineEnd >= (err.bytesParsed ?? 0));
+    status = inRequestLine ? 414 : 431;
+    body = inRequestLine
+      ? errorBody('URI_TOO_LONG', `the request line is above the ${maxHeaderSize} bytes allowed for it and the headers; send long queries in a body`)
+      : errorBody('HEADERS_TOO_LARGE', `request headers above ${maxHeaderSize} bytes`);
+  }
+  const json = JSON.stringify(body);
+  if (socket.writable) socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(json)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${json}`);
+  socket.destroy(err);
 }
 
 const EventsBody = (max: number) => z.object({ events: z.array(z.unknown()).min(1, 'events must not be empty').max(max, `at most ${max} events per request`) });
@@ -82,11 +133,29 @@ const SearchQuery = z.object({
  */
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   // Keep-alive longer than clients' (undici: 4 s) so a client never reuses a socket the server is closing.
-  const app = Fastify({ bodyLimit: deps.limits.bodyBytes, logger: false, trustProxy: true, keepAliveTimeout: 75_000 });
+  const app = Fastify({
+    bodyLimit: deps.limits.bodyBytes,
+    logger: false,
+    trustProxy: true,
+    keepAliveTimeout: 75_000,
+    routerOptions: { maxParamLength: MAX_PARAM_CHARS },
+    // Errors raised before routing (a URL that does not decode, a path parameter above the limit) in our shape too.
+    frameworkErrors: (err, _req, reply) => {
+      if (err.code === 'FST_ERR_BAD_URL') void sendError(reply, 400, 'BAD_URL', 'the URL is not a valid URL: a percent-encoding (e.g. %E0%A4%A) does not decode');
+      else if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') void sendError(reply, 414, 'URI_TOO_LONG', `a path parameter is above ${MAX_PARAM_CHARS} characters (ids are at most 128)`);
+      else {
+        deps.logger.error({ err }, 'request failed before routing');
+        void sendError(reply, 500, 'INTERNAL', 'internal error');
+      }
+    },
+    clientErrorHandler: clientError,
+  });
 
   // Our own JSON parsing: an empty body is "no body" (DELETE with a content-type header), and
   // bad JSON is a VALIDATION error like any other.
   app.removeContentTypeParser('application/json');
+  // Bodies are JSON only: any other type (text/plain included, which fastify would parse) is a 415.
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => {
     const buf = body as Buffer;
     if (buf.length === 0) return done(null, undefined);
@@ -114,12 +183,13 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     if (!allowed.some((k) => sameKey(k, key))) return sendError(reply, 403, 'FORBIDDEN', `this key may not ${scope}`);
   };
 
-  app.setErrorHandler((err, _req, reply) => {
+  app.setErrorHandler((err, req, reply) => {
     if (err instanceof ValidationError) return sendError(reply, 400, 'VALIDATION', err.message, [...err.issues]);
     const e = err as { statusCode?: number; code?: string; message?: string };
     if (e.statusCode === 413) return sendError(reply, 413, 'PAYLOAD_TOO_LARGE', `request body above ${deps.limits.bodyBytes} bytes`);
+    if (e.statusCode === 415) return sendError(reply, 415, 'UNSUPPORTED_MEDIA_TYPE', `send the body as application/json (got ${String(req.headers['content-type'] ?? 'no content-type').slice(0, 100)})`);
     if (e.statusCode === 429) return reply.code(429).send(err);
-    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return sendError(reply, e.statusCode, e.code ?? 'BAD_REQUEST', e.message ?? 'bad request');
+    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return sendError(reply, e.statusCode, ERROR_CODES[e.statusCode] ?? 'BAD_REQUEST', e.message ?? 'bad request');
     if (err instanceof AffinityError && err.code === 'UNAVAILABLE') return sendError(reply, 503, 'UNAVAILABLE', err.message);
     deps.logger.error({ err }, 'request failed');
     return sendError(reply, 500, 'INTERNAL', 'internal error');
@@ -136,6 +206,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   app.get('/openapi.json', async () => openApiDocument());
 
   // ---- ingest -----------------------------------------------------------------------
+  const timeLimit = { maxFutureSkewMs: deps.limits.maxFutureSkewMs };
   /** One event or {"events": [...]}; each event is validated by `parse`, and issues name the event. */
   const manyOf = <T>(body: unknown, parse: (raw: Record<string, unknown>) => T): T[] => {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -153,7 +224,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
 
   app.post('/v1/products', { preHandler: authorize('write') }, async (req, reply) => {
     const now = Date.now();
-    const events = manyOf(req.body, (o) => parseWith(CatalogEvent, { type: 'product.upsert', eventId: newEventId(now), updatedAt: now, ...withoutUndefined(o) }, 'product'));
+    const events = manyOf(req.body, (o) => requireNotFuture(parseWith(CatalogEvent, { type: 'product.upsert', eventId: newEventId(now), updatedAt: now, ...withoutUndefined(o) }, 'product'), timeLimit, 'product'));
     await deps.producer.send(
       deps.topics.catalog,
       events.map((e) => ({ key: e.productId, value: e })),
@@ -171,7 +242,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
 
   app.post('/v1/interactions', { preHandler: authorize('write') }, async (req, reply) => {
     const now = Date.now();
-    const events = manyOf(req.body, (o) => parseWith(Interaction, { eventId: newEventId(now), ts: now, ...withoutUndefined(o) }, 'interaction'));
+    const events = manyOf(req.body, (o) => requireNotFuture(parseWith(Interaction, { eventId: newEventId(now), ts: now, ...withoutUndefined(o) }, 'interaction'), timeLimit, 'interaction'));
     await deps.producer.send(
       deps.topics.interactions,
       events.map((e) => ({ key: e.userId, value: e })),
@@ -208,7 +279,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     if (q.category) filter.categoryPath = q.category.split('>').map((s) => s.trim()).filter(Boolean);
     if (q.minPrice !== undefined || q.maxPrice !== undefined) filter.price = { min: q.minPrice, max: q.maxPrice };
     if (q.availability) filter.availability = q.availability;
-    const attrs: Record<string, string> = {};
+    const attrs = emptyDictionary<string>();
     for (const [k, v] of Object.entries(req.query as Record<string, unknown>)) {
       if (k.startsWith('attr.') && typeof v === 'string') attrs[parseWith(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/), k.slice(5), 'attribute name')] = v.slice(0, 256);
     }

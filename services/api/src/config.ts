@@ -2,12 +2,14 @@ import { commonEnv, env, parseEnv, redisEnv } from '@affinity/stream';
 import { z } from 'zod';
 
 const keyList = (hint: string) =>
-  z
-    .string()
-    .default('')
-    .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0))
-    .pipe(z.array(z.string().min(16, 'API keys must be at least 16 characters')))
-    .describe(hint);
+  env.secret(
+    z
+      .string()
+      .default('')
+      .transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0))
+      .pipe(z.array(z.string().min(16, 'API keys must be at least 16 characters')))
+      .describe(hint),
+  );
 
 export const apiEnv = {
   ...commonEnv,

@@ -12,15 +12,20 @@ const error = {
   properties: { error: { type: 'string', examples: ['VALIDATION'] }, message: { type: 'string' }, issues: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } } },
 };
 const accepted = { type: 'object', properties: { accepted: { type: 'integer' }, eventIds: { type: 'array', items: { type: 'string' } } } };
+/** Every error answer has the one shape: {error, message, issues}. */
+const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
 const errors = {
-  '400': { description: 'Invalid input; `issues` name the fields', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-  '401': { description: 'No API key', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-  '403': { description: 'Key not allowed for this operation', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
-  '429': { description: 'Rate limited', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+  '400': errorResponse('Invalid input (`issues` name the fields), or a URL that does not decode'),
+  '401': errorResponse('No API key'),
+  '403': errorResponse('Key not allowed for this operation'),
+  '414': errorResponse('URL, or a path parameter, too long'),
+  '429': errorResponse('Rate limited'),
+  '431': errorResponse('Request headers too large'),
 };
+const bodyErrors = { '413': errorResponse('Body too large'), '415': errorResponse('Body not application/json') };
 const listResponse = {
   '200': { description: 'The current list', content: { 'application/json': { schema: { $ref: '#/components/schemas/RecommendationUpdate' } } } },
-  '404': { description: 'No list yet', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } },
+  '404': errorResponse('No list yet'),
   ...errors,
 };
 const idParam = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:@/+-]*$', maxLength: 128 } });
@@ -34,7 +39,7 @@ export function openApiDocument(): Record<string, unknown> {
     openapi: '3.1.0',
     info: { title: 'Affinity API', version: '1', description: 'Real-time recommendations: ingest catalog and behaviour events, read fresh lists, search, subscribe to updates.' },
     components: {
-      securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' } },
+      securitySchemes: { apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' }, bearer: { type: 'http', scheme: 'bearer' } },
       schemas: {
         CatalogEvent: json(CatalogEvent, 'input'),
         Interaction: json(Interaction, 'input'),
@@ -42,13 +47,13 @@ export function openApiDocument(): Record<string, unknown> {
         Error: error,
       },
     },
-    security: [{ apiKey: [] }],
+    security: [{ apiKey: [] }, { bearer: [] }],
     paths: {
       '/v1/products': {
         post: {
           summary: 'Create or update products (produced to catalog.products.v1). eventId, type and updatedAt default when omitted.',
           requestBody: { required: true, content: { 'application/json': { schema: batchOf('#/components/schemas/CatalogEvent') } } },
-          responses: { '202': { description: 'Accepted', content: { 'application/json': { schema: accepted } } }, '413': { description: 'Body too large' }, ...errors },
+          responses: { '202': { description: 'Accepted', content: { 'application/json': { schema: accepted } } }, ...bodyErrors, ...errors },
         },
       },
       '/v1/products/{productId}': {
@@ -58,7 +63,7 @@ export function openApiDocument(): Record<string, unknown> {
         post: {
           summary: 'Record shopper interactions (produced to interactions.v1). eventId and ts default when omitted.',
           requestBody: { required: true, content: { 'application/json': { schema: batchOf('#/components/schemas/Interaction') } } },
-          responses: { '202': { description: 'Accepted', content: { 'application/json': { schema: accepted } } }, '413': { description: 'Body too large' }, ...errors },
+          responses: { '202': { description: 'Accepted', content: { 'application/json': { schema: accepted } } }, ...bodyErrors, ...errors },
         },
       },
       '/v1/users/{userId}/recommendations': { get: { summary: 'Personalized list (trending, labelled as fallback, for unknown users).', parameters: [idParam('userId')], responses: listResponse } },

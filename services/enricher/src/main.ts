@@ -3,7 +3,7 @@
  * Validates (the decoder sends bad records to the DLQ), extracts attributes, embeds the text
  * with a real ONNX model, and publishes enriched products or tombstones.
  */
-import { decodeCatalogEvent } from '@affinity/contracts';
+import { catalogEventDecoder } from '@affinity/contracts';
 import { DEFAULT_MODEL_ID, Embedder } from '@affinity/embeddings';
 import { Enricher, createExtractor } from '@affinity/enrichment';
 import { KeySpace, createRedis } from '@affinity/store';
@@ -39,11 +39,12 @@ const enricher = new Enricher({
 const consumer = new BatchConsumer({
   kafka: kit.kafka,
   groupId: kit.group('enricher'),
-  inputs: { catalog: { topic: kit.topic('catalog'), decode: decodeCatalogEvent } },
+  inputs: { catalog: { topic: kit.topic('catalog'), decode: catalogEventDecoder({ maxFutureSkewMs: config.EVENT_MAX_FUTURE_SKEW_MS }) } },
   producer: kit.producer,
   logger,
   metrics: kit.metrics,
   sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS,
+  stallTimeoutMs: config.CONSUMER_STALL_TIMEOUT_MS,
   maxBatchSize: config.ENRICHER_MAX_BATCH,
   handler: async ({ events }) => {
     await enricher.handle(events);
@@ -57,7 +58,7 @@ const service = new ServiceGroup(
     { name: 'embedder', close: () => embedder.close() },
     { name: 'redis', close: () => redis.disconnect() },
     { name: 'producer', start: () => kit.producer.connect(), close: () => kit.producer.close() },
-    { name: 'consumer', start: () => consumer.start(), close: () => consumer.close(), healthy: () => consumer.state !== 'failed', ready: () => consumer.ready },
+    consumer.component(),
   ],
   logger,
 );

@@ -9,7 +9,7 @@
  * restores the snapshot and replays from there (event ids are deduplicated by the graph).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { decodeInteraction, derivedEventId, type BehaviourEmbedding, type Interaction } from '@affinity/contracts';
+import { derivedEventId, interactionDecoder, type BehaviourEmbedding, type Interaction } from '@affinity/contracts';
 import { BehaviourGraph, IncrementalFastRP, type GraphDelta, type IncrementalFastRPOptions } from '@affinity/graph';
 import { KeySpace, LeaderLease, QUEUE, createQueue, createQueueWorker, createRedis, type Queue, type Worker } from '@affinity/store';
 import { BatchConsumer, ServiceGroup, createWorkerKit, runService, type ConsumedEvent, type OutgoingRecord, type SeekRequest } from '@affinity/stream';
@@ -108,11 +108,12 @@ const admin = kit.kafka.admin();
 const consumer = new BatchConsumer({
   kafka: kit.kafka,
   groupId: kit.group('graph'),
-  inputs: { interactions: { topic, decode: decodeInteraction } },
+  inputs: { interactions: { topic, decode: interactionDecoder({ maxFutureSkewMs: config.EVENT_MAX_FUTURE_SKEW_MS }) } },
   producer: kit.producer,
   logger,
   metrics: kit.metrics,
   sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS,
+  stallTimeoutMs: config.CONSUMER_STALL_TIMEOUT_MS,
   // Small chunks keep the event loop responsive (lease renewals, heartbeats) during heavy updates.
   maxBatchSize: 500,
   onAssignment: async (assigned): Promise<SeekRequest[]> => {
@@ -197,7 +198,7 @@ const service = new ServiceGroup(
         await snapshot().catch((err: unknown) => logger.error({ err }, 'final graph snapshot failed'));
       },
     },
-    { name: 'consumer', start: () => consumer.start(), close: () => consumer.close(), healthy: () => consumer.state !== 'failed', ready: () => consumer.ready },
+    consumer.component(),
   ],
   logger,
 );

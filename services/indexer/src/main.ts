@@ -72,6 +72,7 @@ const consumer = new BatchConsumer({
   logger,
   metrics: kit.metrics,
   sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS,
+  stallTimeoutMs: config.CONSUMER_STALL_TIMEOUT_MS,
   partitionsConsumedConcurrently: config.INDEX_PARTITIONS_CONCURRENTLY,
   onAssignment,
   handler: async ({ partition, events, lastOffset }) => {
@@ -115,7 +116,7 @@ const service = new ServiceGroup(
         await snapshotAll();
       },
     },
-    { name: 'consumer', start: () => consumer.start(), close: () => consumer.close(), healthy: () => consumer.state !== 'failed', ready: () => consumer.ready },
+    consumer.component(),
   ],
   logger,
 );

@@ -1,4 +1,4 @@
-import { decodeCatalogEvent, type CatalogEvent } from '@affinity/contracts';
+import { catalogEventDecoder, type CatalogEvent } from '@affinity/contracts';
 import { Embedder } from '@affinity/embeddings';
 import { Enricher, type EnricherMetrics } from '@affinity/enrichment';
 import type { AttributeExtractor } from '@affinity/attributes';
@@ -26,6 +26,8 @@ export interface BackfillDeps {
   descriptionChars: number;
   cacheTtlSeconds: number;
   threads: number;
+  /** As the live enricher's (EVENT_MAX_FUTURE_SKEW_MS), so a backfill skips exactly what it rejected. */
+  maxFutureSkewMs: number;
   metrics: EnricherMetrics;
   logger: Logger;
 }
@@ -53,6 +55,7 @@ export async function runBackfill(job: Job<BackfillJob>, deps: BackfillDeps): Pr
   const data = BackfillJob.parse(job.data);
   const embedder = await Embedder.create({ model: data.modelId, intraOpNumThreads: deps.threads });
   const log = deps.logger.child({ job: job.id, modelId: data.modelId });
+  const decode = catalogEventDecoder({ maxFutureSkewMs: deps.maxFutureSkewMs });
   const enricher = new Enricher({
     mode: 'backfill',
     redis: deps.redis,
@@ -104,7 +107,7 @@ export async function runBackfill(job: Job<BackfillJob>, deps: BackfillDeps): Pr
               last = off;
               records++;
               try {
-                events.push({ value: decodeCatalogEvent(m), key: m.key?.toString() ?? null, topic: batch.topic, partition: p, offset: m.offset, timestamp: Number(m.timestamp), headers: {} });
+                events.push({ value: decode(m), key: m.key?.toString() ?? null, topic: batch.topic, partition: p, offset: m.offset, timestamp: Number(m.timestamp), headers: {} });
               } catch {
                 // Invalid records were sent to the DLQ by the live enricher; nothing to re-embed.
               }

@@ -52,6 +52,7 @@ const service = new ServiceGroup(
               descriptionChars: config.ENRICHER_DESCRIPTION_CHARS,
               cacheTtlSeconds: config.EMBEDDING_CACHE_TTL_S,
               threads: config.EMBEDDING_THREADS,
+              maxFutureSkewMs: config.EVENT_MAX_FUTURE_SKEW_MS,
               metrics,
               logger,
             }),

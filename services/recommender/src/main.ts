@@ -3,8 +3,8 @@
  * embeddings and interactions; recomputes the lists each batch touched; publishes them to
  * recs.v1 (compacted, key kind:subject) and writes the serving copies to Redis.
  */
-import { decodeBehaviourEmbedding, decodeEnrichedEvent, decodeInteraction } from '@affinity/contracts';
 import { readFileSync } from 'node:fs';
+import { decodeBehaviourEmbedding, decodeEnrichedEvent, interactionDecoder } from '@affinity/contracts';
 import { IndexRouter } from '@affinity/index-router';
 import { ListBuilder, RecState } from '@affinity/lists';
 import { DEFAULT_RANKER_CONFIG, Ranker, type RankerConfigInput } from '@affinity/recommend';
@@ -73,12 +73,13 @@ const consumer = new BatchConsumer({
   inputs: {
     enriched: { topic: kit.topic('enriched'), decode: decodeEnrichedEvent },
     behaviour: { topic: kit.topic('behaviour'), decode: decodeBehaviourEmbedding },
-    interactions: { topic: kit.topic('interactions'), decode: decodeInteraction },
+    interactions: { topic: kit.topic('interactions'), decode: interactionDecoder({ maxFutureSkewMs: config.EVENT_MAX_FUTURE_SKEW_MS }) },
   },
   producer: kit.producer,
   logger,
   metrics: kit.metrics,
   sessionTimeoutMs: config.CONSUMER_SESSION_TIMEOUT_MS,
+  stallTimeoutMs: config.CONSUMER_STALL_TIMEOUT_MS,
   partitionsConsumedConcurrently: config.RECS_PARTITIONS_CONCURRENTLY,
   maxBatchSize: 500,
   handler: async (batch) => {
@@ -123,7 +124,7 @@ const service = new ServiceGroup(
       },
       close: () => timers.forEach((t) => clearInterval(t)),
     },
-    { name: 'consumer', start: () => consumer.start(), close: () => consumer.close(), healthy: () => consumer.state !== 'failed', ready: () => consumer.ready },
+    consumer.component(),
   ],
   logger,
 );

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Identifier, Timestamp, multilineText, text } from '../normalize';
+import { Identifier, Timestamp, dictionary, multilineText, text } from '../normalize';
 
 export const AVAILABILITY = ['in_stock', 'out_of_stock', 'preorder', 'discontinued'] as const;
 export const Availability = z.enum(AVAILABILITY);
@@ -29,10 +29,7 @@ export const ProductUpsert = z.object({
     .transform((s) => s.toUpperCase()),
   availability: Availability.default('in_stock'),
   /** Attributes the catalog already knows; extraction never overrides them. */
-  attributes: z
-    .record(text(1, 64), text(1, 256))
-    .refine((r) => Object.keys(r).length <= MAX_PRODUCT_ATTRIBUTES, `at most ${MAX_PRODUCT_ATTRIBUTES} attributes`)
-    .optional(),
+  attributes: dictionary(text(1, 64), text(1, 256), { max: MAX_PRODUCT_ATTRIBUTES, what: 'attributes' }).optional(),
   imageUrl: z.url({ protocol: /^https?$/ }).max(2048).optional(),
   seller: text(1, 128).default('default'),
   /** Newer wins: an upsert or delete with an older `updatedAt` than the stored one is a no-op. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Identifier, Timestamp, text } from '../normalize';
+import { Identifier, Timestamp, dictionary, text } from '../normalize';
 
 export const REC_KINDS = ['similar', 'complementary', 'personalized', 'trending'] as const;
 export const RecKind = z.enum(REC_KINDS);
@@ -31,7 +31,7 @@ export const RecommendationUpdate = z.object({
   subjectId: Identifier,
   items: z.array(RecommendedItem).max(MAX_REC_ITEMS),
   /** Model and configuration versions that produced the list, e.g. {embedding: "minilm-l6-v2-int8", fastrp: "d128-s3"}. */
-  versions: z.record(z.string().max(64), z.string().max(128)),
+  versions: dictionary(z.string().max(64), z.string().max(128)),
   generatedAt: Timestamp,
   causeEventIds: z.array(Identifier).max(100),
   /** Earliest timestamp among the causing events: generatedAt − causeTs is event-to-recommendation latency. */
