@@ -65,6 +65,19 @@ cmd_bench() {
   fi
 }
 
+# The offline evaluation needs Redis only (the recommender's own state code runs against it).
+cmd_eval() {
+  "$ROOT/scripts/ensure-deps.sh" node redis models
+  if [ -z "${REDIS_URL:-}" ]; then
+    local started=0 line
+    if ! "$ROOT/infra/scripts/redis.sh" status >/dev/null 2>&1; then started=1; fi
+    line="$("$ROOT/infra/scripts/redis.sh" up | grep '^REDIS_URL=' | tail -n1)"
+    export "${line?}"
+    if [ "$started" = 1 ]; then trap '"$ROOT/infra/scripts/redis.sh" down || true' EXIT; fi
+  fi
+  npx tsx "$ROOT/packages/evaluation/src/cli.ts" "$@"
+}
+
 cmd_demo() {
   "$ROOT/scripts/ensure-deps.sh" all
   stack_up
@@ -81,6 +94,7 @@ case "${1:-help}" in
   setup) "$ROOT/scripts/ensure-deps.sh" all ;;
   lint) cmd_lint ;;
   bench) shift; cmd_bench "$@" ;;
+  eval) shift; cmd_eval "$@" ;;
   help | -h | --help) sed -n '2,9p' "$ROOT/dev" | sed 's/^# \{0,1\}//' ;;
   *) die "unknown command $1 (try ./dev help)" ;;
 esac

@@ -253,8 +253,11 @@ export function fitRanker(base: RankerConfigInput, data: readonly FitData[], sou
     FEATURES.forEach((f: Feature, j) => {
       if (Math.abs(w[j]!) > 1e-6) model.weights[f] = round(w[j]!);
     });
+    let evaluations = 0;
+    const started = performance.now();
     const evaluate = (m: KindModel) => {
       config.kinds[kind] = m;
+      evaluations++;
       return objective(config, data, kind);
     };
     let best = { model: { ...model }, value: -1 };
@@ -284,7 +287,7 @@ export function fitRanker(base: RankerConfigInput, data: readonly FitData[], sou
         const v = evaluate(m);
         if (v > best.value + 1e-4) best = { model: m, value: v };
       }
-      options.log?.(`${kind}: pass ${pass + 1}, objective ${best.value.toFixed(4)}`);
+      options.log?.(`${kind}: pass ${pass + 1}, objective ${best.value.toFixed(4)} (${evaluations} evaluations, ${((performance.now() - started) / 1000).toFixed(0)} s)`);
       if (!improved) break;
     }
     config.kinds[kind] = best.model;

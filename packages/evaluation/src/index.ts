@@ -11,3 +11,8 @@ export type { TimeSplit } from './split';
 export { buildTasks } from './tasks';
 export type { TaskOptions } from './tasks';
 export * from './types';
+export { EnrichedCatalog, OfflineEngine, PipelineMethod } from './pipeline';
+export type { PipelineOptions } from './pipeline';
+export { fitRanker, gatherFitData, logisticRegression, objective } from './fit';
+export type { FitData, FitList, FitReport } from './fit';
+export { htmlReport, markdownReport } from './report';

@@ -1,6 +1,10 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { AttributeExtractor } from '@affinity/attributes';
 import type { EnrichedProduct, Interaction, ProductUpsert } from '@affinity/contracts';
-import { DEFAULT_MODEL_ID, Embedder } from '@affinity/embeddings';
-import { Enricher, createExtractor } from '@affinity/enrichment';
+import { DEFAULT_MODEL_ID, Embedder, affinityCacheDir } from '@affinity/embeddings';
+import { BUNDLED_TRAINING_DATA, Enricher, createExtractor } from '@affinity/enrichment';
 import { BehaviourGraph, IncrementalFastRP } from '@affinity/graph';
 import { BehaviourVectors, ListBuilder, LocalContentIndex, RecState, type BuiltList, type GatheredList } from '@affinity/lists';
 import { Ranker, type RankerConfigInput } from '@affinity/recommend';
@@ -39,6 +43,21 @@ async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
 }
 
 /**
+ * The enricher's attribute extractor, its vocabulary learned once and kept in the cache
+ * directory (learning reads word vectors of every training title: about 20 s).
+ */
+async function cachedExtractor(embedder: Embedder): Promise<AttributeExtractor> {
+  const training = readFileSync(BUNDLED_TRAINING_DATA);
+  const path = resolve(affinityCacheDir(), 'eval', `vocabulary-${embedder.modelId}-${createHash('sha256').update(training).digest('hex').slice(0, 16)}.json`);
+  if (existsSync(path)) return (await createExtractor({ vocabularyPath: path, wordVectors: embedder })).extractor;
+  const { extractor } = await createExtractor({ wordVectors: embedder });
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(`${path}.tmp`, JSON.stringify(extractor.vocabulary.toJSON()));
+  renameSync(`${path}.tmp`, path);
+  return extractor;
+}
+
+/**
  * The catalog after the production enricher (attributes + ONNX embedding), computed once per
  * dataset. The enricher caches embeddings by content hash in Redis under a stable prefix, so a
  * second evaluation of the same catalog skips the model.
@@ -57,7 +76,7 @@ export class EnrichedCatalog {
     const redis = createRedis({ url: this.redisUrl, name: 'eval-enricher' });
     const embedder = await Embedder.create({ model: DEFAULT_MODEL_ID });
     try {
-      const { extractor } = await createExtractor({ wordVectors: embedder });
+      const extractor = await cachedExtractor(embedder);
       const out: EnrichedProduct[] = [];
       const sink = {
         send: async (_topic: string, records: readonly OutgoingRecord[]) => {
@@ -97,9 +116,63 @@ export class EnrichedCatalog {
 }
 
 /**
- * Affinity as it runs in production, offline: the recommender's own state code (RecState's Lua
- * scripts on a real Redis), its list builder and ranker, the indexer's HNSW shard and the graph
- * service's FastRP, fed the training events in event-time order. Lists are read as of the split.
+ * The recommender's engine driven offline: its state code (RecState's Lua scripts on a real
+ * Redis), the indexer's HNSW shard in process, the graph service's behaviour graph and FastRP,
+ * and the list builder and ranker — fed a catalog and a log, in event-time order.
+ */
+export class OfflineEngine {
+  readonly state: RecState;
+  readonly index = new LocalContentIndex();
+  readonly behaviour = new BehaviourVectors();
+  readonly builder: ListBuilder;
+  private readonly graph = new BehaviourGraph({ halfLifeMs: GRAPH.halfLifeMs });
+
+  constructor(redis: Redis, keys: KeySpace, ranker: Ranker) {
+    this.state = new RecState(redis, { keys });
+    this.builder = new ListBuilder({ state: this.state, index: this.index, behaviour: this.behaviour, ranker });
+  }
+
+  /** Upserts the enriched catalog into the recommender's state, the index and the calibration sample. */
+  async loadCatalog(catalog: readonly EnrichedProduct[]): Promise<void> {
+    await Promise.all(catalog.map((e) => this.state.upsertItem(e, e.product.updatedAt)));
+    for (const e of catalog) this.index.upsert(e.embedding.modelId, e.productId, e.embedding.vector, e.product.availability);
+    await this.builder.refreshCalibration();
+  }
+
+  /**
+   * Applies interactions in the given order: `chunk` at a time to Redis (issued in order on one
+   * connection, so executed in order) and to the behaviour graph. `before` runs before each chunk.
+   */
+  async replay(events: readonly Interaction[], options: { chunk?: number; before?: (first: Interaction) => void; progress?: Progress } = {}): Promise<void> {
+    const chunk = options.chunk ?? REPLAY_CHUNK;
+    for (let i = 0; i < events.length; i += chunk) {
+      const part = events.slice(i, i + chunk);
+      options.before?.(part[0]!);
+      await Promise.all(part.map((e) => this.state.applyInteraction(e)));
+      this.graph.apply(part);
+      options.progress?.update(Math.min(events.length, i + chunk));
+    }
+  }
+
+  /** What the graph service publishes after a full FastRP recompute: every item's vector to the table, users' to Redis. */
+  async refreshBehaviour(): Promise<void> {
+    const graph = this.graph;
+    if (graph.nodeCount === 0) return;
+    const fastrp = await IncrementalFastRP.create(graph, { dim: GRAPH.dim, epsilon: GRAPH.epsilon, driftThreshold: GRAPH.driftThreshold });
+    const users: { nodeKind: 'user'; nodeId: string; embedding: { vector: Float32Array } }[] = [];
+    for (let idx = 0; idx < graph.nodeCount; idx++) {
+      const ref = graph.nodeRef(idx);
+      const vector = Float32Array.from(fastrp.vector(idx));
+      if (ref.kind === 'item') this.behaviour.apply({ nodeKind: 'item', nodeId: ref.id, embedding: { modelId: `fastrp-d${GRAPH.dim}`, dim: GRAPH.dim, vector } });
+      else users.push({ nodeKind: 'user', nodeId: ref.id, embedding: { vector } });
+    }
+    for (let i = 0; i < users.length; i += 1000) await this.state.setBehaviourVectors(users.slice(i, i + 1000));
+  }
+}
+
+/**
+ * Affinity as it runs in production, offline (see {@link OfflineEngine}), as an evaluation
+ * method: fitted by replaying the training events, lists read as of the split.
  */
 export class PipelineMethod implements Method {
   readonly kind = 'pipeline' as const;
@@ -126,42 +199,13 @@ export class PipelineMethod implements Method {
     this.fits++;
     this.lists.clear();
     const redis = (this.redis = createRedis({ url: this.o.redisUrl ?? 'redis://127.0.0.1:6379', name: 'eval-pipeline' }));
-    const state = new RecState(redis, { keys: this.keys() });
-    const index = new LocalContentIndex();
-    const behaviour = new BehaviourVectors();
-    const ranker = new Ranker(this.o.ranker);
-    const builder = (this.builder = new ListBuilder({ state, index, behaviour, ranker }));
-
-    const catalog = await this.o.catalog.get();
-    await Promise.all(catalog.map((e) => state.upsertItem(e, e.product.updatedAt)));
-    for (const e of catalog) {
-      index.upsert(e.embedding.modelId, e.productId, e.embedding.vector, e.product.availability);
-      builder.offer(e.productId, e.embedding.modelId, e.embedding.vector);
-    }
-
+    const engine = new OfflineEngine(redis, this.keys(), new Ranker(this.o.ranker));
+    this.builder = engine.builder;
+    await engine.loadCatalog(await this.o.catalog.get());
     const progress = new Progress(`${this.name}: replaying`, train.events.length, this.o.progress ?? false);
-    for (let i = 0; i < train.events.length; i += REPLAY_CHUNK) {
-      await Promise.all(train.events.slice(i, i + REPLAY_CHUNK).map((e) => state.applyInteraction(e)));
-      progress.update(Math.min(train.events.length, i + REPLAY_CHUNK));
-    }
+    await engine.replay(train.events, { progress });
     progress.done();
-    await this.behaviourVectors(train.events, state, behaviour);
-  }
-
-  /** What the graph service would have published after a full recompute at the split. */
-  private async behaviourVectors(events: readonly Interaction[], state: RecState, behaviour: BehaviourVectors): Promise<void> {
-    const graph = new BehaviourGraph({ halfLifeMs: GRAPH.halfLifeMs });
-    graph.apply(events);
-    if (graph.nodeCount === 0) return;
-    const fastrp = await IncrementalFastRP.create(graph, { dim: GRAPH.dim, epsilon: GRAPH.epsilon, driftThreshold: GRAPH.driftThreshold });
-    const users: { nodeKind: 'user'; nodeId: string; embedding: { vector: Float32Array } }[] = [];
-    for (let idx = 0; idx < graph.nodeCount; idx++) {
-      const ref = graph.nodeRef(idx);
-      const vector = Float32Array.from(fastrp.vector(idx));
-      if (ref.kind === 'item') behaviour.apply({ nodeKind: 'item', nodeId: ref.id, embedding: { modelId: `fastrp-d${GRAPH.dim}`, dim: GRAPH.dim, vector } });
-      else users.push({ nodeKind: 'user', nodeId: ref.id, embedding: { vector } });
-    }
-    for (let i = 0; i < users.length; i += 1000) await state.setBehaviourVectors(users.slice(i, i + 1000));
+    await engine.refreshBehaviour();
   }
 
   private list(kind: 'similar' | 'complementary' | 'personalized', subject: string): Promise<BuiltList | undefined> {

@@ -9,7 +9,7 @@ import { VectorShard, type SearchHit } from '@affinity/vector-index';
  */
 export class BehaviourVectors {
   private shard: VectorShard | undefined;
-  readonly calibrator = new ScoreCalibrator({ sampleSize: 512, seed: 7 });
+  readonly calibrator = new ScoreCalibrator({ sampleSize: 512 });
   modelId: string | undefined;
 
   get size(): number {

@@ -98,12 +98,15 @@ export class ListBuilder {
     return this.o.ranker;
   }
 
-  /** Refreshes the background sample of catalog content vectors used to calibrate cosines. */
+  /**
+   * Reloads the background sample of catalog content vectors used to calibrate cosines: the
+   * catalog's bottom-k sketch kept in Redis, so every instance (and every replay) calibrates alike.
+   */
   async refreshCalibration(sampleSize = 512): Promise<void> {
-    // Reservoir sampling keeps the sample representative as the catalog grows.
     this.backgrounds = new Map();
     const ids = await this.o.state.sampleItemIds(sampleSize);
     const [items, vectors] = await Promise.all([this.o.state.items(ids), this.o.state.contentVectors(ids)]);
+    for (const c of this.calibrators.values()) c.clear();
     for (const [id, v] of vectors) {
       const model = items.get(id)?.modelId;
       if (model) this.offer(id, model, v);

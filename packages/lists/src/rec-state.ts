@@ -1,5 +1,5 @@
 import { type EnrichedProduct, type Interaction, type RecKind, type RecommendationUpdate, emptyDictionary } from '@affinity/contracts';
-import { INTERACTION_WEIGHT, forwardDecayValue, type ItemInfo } from '@affinity/recommend';
+import { INTERACTION_WEIGHT, forwardDecayValue, sampleHash, type ItemInfo } from '@affinity/recommend';
 import { LuaScript, ServingStore, type KeySpace, type Redis, type ServingItem } from '@affinity/store';
 
 /** Float32 values as stored in Redis (little-endian, as the machine's own layout on x86/arm). */
@@ -50,9 +50,10 @@ export interface RecStateOptions {
   historyWindow?: number;
 }
 
-// Upsert of an item, newest updatedAt wins. KEYS: item hash, content vector, all-items set,
-// brand-set prefix, item → categories hash. ARGV: updatedAt, fields JSON, vector bytes, brand
-// (lower case, or ''), product id, available (1/0), leaf category key, root category key.
+// Upsert of an item, newest updatedAt wins. KEYS: item hash, content vector, all items (a
+// sorted set by the id's sample hash), brand-set prefix, item → categories hash. ARGV:
+// updatedAt, fields JSON, vector bytes, brand (lower case, or ''), product id, available (1/0),
+// leaf category key, root category key, sample hash.
 // A brand change moves the item from the old brand's set to the new one.
 const UPSERT_ITEM = new LuaScript(`
 local cur = tonumber(redis.call('HGET', KEYS[1], 'updatedAt') or '-1')
@@ -65,7 +66,7 @@ if prev then
 end
 redis.call('HSET', KEYS[1], 'updatedAt', ARGV[1], 'json', ARGV[2], 'deleted', '0', 'available', ARGV[6])
 redis.call('SET', KEYS[2], ARGV[3])
-redis.call('SADD', KEYS[3], ARGV[5])
+redis.call('ZADD', KEYS[3], tonumber(ARGV[9]), ARGV[5])
 if ARGV[4] ~= '' then redis.call('SADD', KEYS[4] .. ARGV[4], ARGV[5]) end
 redis.call('HSET', KEYS[5], ARGV[5], ARGV[7] .. '\\n' .. ARGV[8])
 if prev then return 2 end
@@ -74,7 +75,7 @@ return 1
 
 // Delete: keeps a tombstone (updatedAt) so a late, older upsert cannot resurrect the item, and
 // takes the item out of the brand, popularity and category-popularity sets. KEYS: item hash,
-// content vector, all-items set, brand-set prefix, popularity zset, item → categories hash,
+// content vector, all items, brand-set prefix, popularity zset, item → categories hash,
 // category-popularity prefix. ARGV: updatedAt, product id.
 const DELETE_ITEM = new LuaScript(`
 local cur = tonumber(redis.call('HGET', KEYS[1], 'updatedAt') or '-1')
@@ -84,7 +85,7 @@ local prev = redis.call('HGET', KEYS[1], 'json')
 redis.call('HSET', KEYS[1], 'updatedAt', ARGV[1], 'deleted', '1')
 redis.call('HDEL', KEYS[1], 'json')
 redis.call('DEL', KEYS[2])
-redis.call('SREM', KEYS[3], ARGV[2])
+redis.call('ZREM', KEYS[3], ARGV[2])
 if prev then
   local ok, item = pcall(cjson.decode, prev)
   if ok and type(item.brand) == 'string' then redis.call('SREM', KEYS[4] .. string.lower(item.brand), ARGV[2]) end
@@ -283,6 +284,7 @@ export class RecState {
         p.availability === 'in_stock' || p.availability === 'preorder' ? '1' : '0',
         categoryKey(p.categoryPath, p.categoryPath.length),
         categoryKey(p.categoryPath, 1),
+        String(sampleHash(e.productId)),
       ],
     )) as number;
   }
@@ -325,9 +327,12 @@ export class RecState {
     return out;
   }
 
-  /** Random catalog ids (background sample for score calibration). */
+  /**
+   * The calibration sample: the `n` catalog items with the smallest {@link sampleHash} of their
+   * id (a bottom-k sketch: the same sample whatever order the catalog arrived in).
+   */
   async sampleItemIds(n: number): Promise<string[]> {
-    return (await this.redis.srandmember(this.keys.key('items'), n)) as string[];
+    return this.redis.zrange(this.keys.key('items'), '0', String(n - 1));
   }
 
   async itemsOfBrand(brand: string, n: number): Promise<string[]> {
@@ -447,8 +452,10 @@ export class RecState {
     if (epochRaw === null || clockRaw === null) return [];
     const flat = await this.redis.zrevrange(this.keys.key('trending', 'global'), 0, n - 1, 'WITHSCORES');
     const out: { productId: string; score: number }[] = [];
-    for (let i = 0; i < flat.length; i += 2) out.push({ productId: flat[i]!, score: forwardDecayValue(Number(flat[i + 1]), Number(clockRaw), Number(epochRaw), this.halfLife) });
-    return out;
+    // Rounded to 9 significant digits: sums of the same increments in another order (another
+    // interleaving of partitions) differ in the last bits, and must not reorder equal items.
+    for (let i = 0; i < flat.length; i += 2) out.push({ productId: flat[i]!, score: Number(forwardDecayValue(Number(flat[i + 1]), Number(clockRaw), Number(epochRaw), this.halfLife).toPrecision(9)) });
+    return out.sort((a, b) => b.score - a.score || (a.productId < b.productId ? -1 : 1));
   }
 
   /** Removes deleted items from the trending set. */

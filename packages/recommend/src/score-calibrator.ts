@@ -1,4 +1,3 @@
-import { SeededRandom } from '@affinity/contracts';
 import { dot, normalizeInPlace } from './vector-math';
 
 /** Mean and standard deviation of a query's cosine to unrelated items. */
@@ -8,67 +7,84 @@ export interface BackgroundStats {
 }
 
 export interface ScoreCalibratorOptions {
-  /** Background vectors kept (reservoir sample of the catalog). @defaultValue 512 */
+  /** Background vectors kept. @defaultValue 512 */
   sampleSize?: number;
   /** Floor on the background std, so a degenerate sample cannot inflate z-scores. @defaultValue 0.02 */
   minStd?: number;
-  /** Seed of the reservoir's random choices (reproducible lists). @defaultValue 1 */
-  seed?: number;
+}
+
+/**
+ * The 32-bit FNV-1a hash of an id: the order in which a bottom-k sample keeps items. The same
+ * function decides the catalog sample kept in Redis, so every instance and every replay agree.
+ */
+export function sampleHash(id: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 16777619);
+  return h >>> 0;
 }
 
 /**
  * Calibrates raw cosine scores per query. Raw cosines are not comparable across queries:
  * sentence embeddings of short product titles sit in a narrow cone, so 0.45 can be a strong
  * match for one query and noise for another. We compare each score with the same query's
- * cosine to a random sample of the catalog and express it as a z-score ("standard
- * deviations above chance"); one global threshold on z then means the same thing for
- * every query.
+ * cosine to a sample of the catalog and express it as a z-score ("standard deviations above
+ * chance"), which means the same thing for every query.
+ *
+ * The sample is a bottom-k sketch: the `sampleSize` items with the smallest {@link sampleHash}
+ * of their id. Unlike a reservoir it does not depend on the order items arrive in, so a log
+ * replayed at full speed calibrates exactly as it did live (event time, not arrival order).
  */
 export class ScoreCalibrator {
   private readonly capacity: number;
   private readonly minStd: number;
-  private vectors: Float32Array[] = [];
-  private ids: string[] = [];
-  private seen = 0;
-  private readonly rng: SeededRandom;
+  /** Sorted by (hash, id). */
+  private entries: { hash: number; id: string; vector: Float32Array }[] = [];
 
   constructor(options: ScoreCalibratorOptions = {}) {
     this.capacity = options.sampleSize ?? 512;
     this.minStd = options.minStd ?? 0.02;
-    this.rng = new SeededRandom(options.seed ?? 1);
   }
 
   get size(): number {
-    return this.vectors.length;
+    return this.entries.length;
   }
 
-  /** Offers a catalog vector to the reservoir (Vitter's algorithm R). Replaces an earlier copy of the same id. */
+  /** Offers a catalog vector; kept if its id is among the `sampleSize` smallest hashes. A newer vector of a kept id replaces the old one. */
   offer(id: string, vector: Float32Array): void {
-    const existing = this.ids.indexOf(id);
+    const hash = sampleHash(id);
     const v = normalizeInPlace(Float32Array.from(vector));
-    if (existing >= 0) {
-      this.vectors[existing] = v;
+    const at = this.position(hash, id);
+    const existing = this.entries[at];
+    if (existing && existing.id === id) {
+      existing.vector = v;
       return;
     }
-    this.seen++;
-    if (this.vectors.length < this.capacity) {
-      this.vectors.push(v);
-      this.ids.push(id);
-      return;
-    }
-    const j = Math.floor(this.random() * this.seen);
-    if (j < this.capacity) {
-      this.vectors[j] = v;
-      this.ids[j] = id;
-    }
+    if (this.entries.length >= this.capacity && at >= this.capacity) return;
+    this.entries.splice(at, 0, { hash, id, vector: v });
+    if (this.entries.length > this.capacity) this.entries.pop();
   }
 
   /** Removes a deleted item from the sample. */
   remove(id: string): void {
-    const i = this.ids.indexOf(id);
-    if (i < 0) return;
-    this.ids.splice(i, 1);
-    this.vectors.splice(i, 1);
+    const at = this.position(sampleHash(id), id);
+    if (this.entries[at]?.id === id) this.entries.splice(at, 1);
+  }
+
+  /** Forgets the whole sample (before loading a fresh one). */
+  clear(): void {
+    this.entries = [];
+  }
+
+  private position(hash: number, id: string): number {
+    let lo = 0;
+    let hi = this.entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const e = this.entries[mid]!;
+      if (e.hash < hash || (e.hash === hash && e.id < id)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /** Background statistics for a unit-length query; undefined until the sample has 16 items. */
@@ -76,9 +92,9 @@ export class ScoreCalibrator {
     let n = 0;
     let sum = 0;
     let sumSq = 0;
-    for (let i = 0; i < this.vectors.length; i++) {
-      if (excludeIds.has(this.ids[i]!)) continue;
-      const c = dot(query, this.vectors[i]!);
+    for (const e of this.entries) {
+      if (excludeIds.has(e.id)) continue;
+      const c = dot(query, e.vector);
       sum += c;
       sumSq += c * c;
       n++;
@@ -87,10 +103,6 @@ export class ScoreCalibrator {
     const mean = sum / n;
     const std = Math.max(this.minStd, Math.sqrt(Math.max(0, sumSq / n - mean * mean)));
     return { mean, std };
-  }
-
-  private random(): number {
-    return this.rng.next();
   }
 }
 

@@ -8,6 +8,7 @@ import {
   mmrSelect,
   normalizeInPlace,
   npmi,
+  sampleHash,
   userProfile,
   zScore,
   type Candidate,
@@ -65,6 +66,25 @@ describe('score calibration', () => {
     expect(Math.abs(stats.mean)).toBeLessThan(0.05);
     expect(zScore(0.8, stats)).toBeGreaterThan(5);
     expect(Math.abs(zScore(0.01, stats))).toBeLessThan(1);
+  });
+
+  it('keeps the same sample whatever order the catalog arrives in (a bottom-k sketch, not a reservoir)', () => {
+    const r = rng(3);
+    const catalog = Array.from({ length: 600 }, (_, i) => [`p${i}`, randomUnit(16, r)] as const);
+    const inOrder = new ScoreCalibrator({ sampleSize: 64 });
+    const shuffled = new ScoreCalibrator({ sampleSize: 64 });
+    for (const [id, v] of catalog) inOrder.offer(id, v);
+    const order = [...catalog].sort((a, b) => sampleHash(a[0] + 'x') - sampleHash(b[0] + 'x'));
+    for (const [id, v] of order) shuffled.offer(id, v);
+    const q = randomUnit(16, r);
+    expect(shuffled.background(q)).toEqual(inOrder.background(q));
+    // The kept ids are exactly the 64 smallest hashes; removing one lets the 65th in only on a new offer.
+    const smallest = [...catalog].sort((a, b) => sampleHash(a[0]) - sampleHash(b[0])).slice(0, 64);
+    const fresh = new ScoreCalibrator({ sampleSize: 64 });
+    for (const [id, v] of smallest) fresh.offer(id, v);
+    expect(fresh.background(q)).toEqual(inOrder.background(q));
+    inOrder.remove(smallest[0]![0]);
+    expect(inOrder.size).toBe(63);
   });
 });
 
