@@ -98,6 +98,25 @@ describe('API against real Kafka and Redis', () => {
     expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/v1/products', '/v1/interactions', '/v1/search', '/v1/subscribe/{kind}/{subjectId}']));
   });
 
+  it('answers the first k items of a stored list for ?k=, and refuses a bad k', async () => {
+    const serving = new ServingStore(redis, new KeySpace(`${prefix}affinity`));
+    const items = ['a1', 'a2', 'a3'].map((id, i) => ({ productId: id, score: 0.9 - i / 10, reasons: [{ code: 'bought_together', text: `bought together ${9 - i} times`, value: 9 - i }] }));
+    const stored: RecommendationUpdate = { type: 'recs.update', eventId: newEventId(), kind: 'complementary', subjectId: 'k1', items, versions: { ranker: 'r2-test' }, generatedAt: Date.now(), causeEventIds: [] };
+    await redis.set(serving.listKey('complementary', 'k1'), JSON.stringify(stored));
+    const two = await call('/v1/items/k1/complementary?k=2', { key: READ });
+    expect(two.status).toBe(200);
+    const body = (await two.json()) as RecommendationUpdate;
+    expect(body.items.map((i) => i.productId)).toEqual(['a1', 'a2']);
+    expect(body.versions).toEqual({ ranker: 'r2-test' });
+    expect(((await (await call('/v1/items/k1/complementary', { key: READ })).json()) as RecommendationUpdate).items).toHaveLength(3);
+    expect(((await (await call('/v1/items/k1/complementary?k=50', { key: READ })).json()) as RecommendationUpdate).items).toHaveLength(3);
+    for (const bad of ['0', '201', 'abc', '1.5']) {
+      const r = await call(`/v1/items/k1/complementary?k=${bad}`, { key: READ });
+      expect(r.status, bad).toBe(400);
+      expect(((await r.json()) as { error: string }).error).toBe('VALIDATION');
+    }
+  });
+
   it('streams list updates from recs.v1 to a server-sent-events subscriber', async () => {
     const serving = new ServingStore(redis, new KeySpace(`${prefix}affinity`));
     const stored: RecommendationUpdate = { type: 'recs.update', eventId: newEventId(), kind: 'similar', subjectId: 'p1', items: [{ productId: 'p2', score: 0.9, reasons: [{ code: 'similar_description', text: 'similar description 0.90' }] }], versions: {}, generatedAt: Date.now(), causeEventIds: [] };

@@ -110,26 +110,27 @@ export class AffinityHttpClient {
     return (await this.request('POST', '/v1/interactions', { events })).json as Accepted;
   }
 
-  private async list(path: string): Promise<RecommendationUpdate | undefined> {
-    const r = await this.request('GET', path);
+  /** A stored list, or its first `k` items. */
+  private async list(path: string, k: number | undefined): Promise<RecommendationUpdate | undefined> {
+    const r = await this.request('GET', k === undefined ? path : `${path}?k=${k}`);
     if (r.status === 404) return undefined;
     return parseWith(RecommendationUpdate, r.json, 'recommendation list');
   }
 
-  recommendations(userId: string): Promise<RecommendationUpdate | undefined> {
-    return this.list(`/v1/users/${encodeURIComponent(userId)}/recommendations`);
+  recommendations(userId: string, k?: number): Promise<RecommendationUpdate | undefined> {
+    return this.list(`/v1/users/${encodeURIComponent(userId)}/recommendations`, k);
   }
 
-  similar(productId: string): Promise<RecommendationUpdate | undefined> {
-    return this.list(`/v1/items/${encodeURIComponent(productId)}/similar`);
+  similar(productId: string, k?: number): Promise<RecommendationUpdate | undefined> {
+    return this.list(`/v1/items/${encodeURIComponent(productId)}/similar`, k);
   }
 
-  complementary(productId: string): Promise<RecommendationUpdate | undefined> {
-    return this.list(`/v1/items/${encodeURIComponent(productId)}/complementary`);
+  complementary(productId: string, k?: number): Promise<RecommendationUpdate | undefined> {
+    return this.list(`/v1/items/${encodeURIComponent(productId)}/complementary`, k);
   }
 
-  trending(): Promise<RecommendationUpdate | undefined> {
-    return this.list('/v1/trending');
+  trending(k?: number): Promise<RecommendationUpdate | undefined> {
+    return this.list('/v1/trending', k);
   }
 
   async search(query: string, f: SearchFilters = {}): Promise<SearchResult> {

@@ -7,6 +7,7 @@ import {
   CatalogEvent,
   Identifier,
   Interaction,
+  MAX_REC_ITEMS,
   REC_KINDS,
   ValidationError,
   emptyDictionary,
@@ -251,25 +252,32 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   });
 
   // ---- reads ------------------------------------------------------------------------
-  const list = async (kind: RecKind, subject: string, reply: FastifyReply) => {
+  /** `?k=`: the first k items of the stored list (which holds RECS_K). */
+  const ListQuery = z.object({ k: z.coerce.number().int().min(1).max(MAX_REC_ITEMS).optional() }).strict();
+  const list = async (kind: RecKind, subject: string, query: unknown, reply: FastifyReply) => {
     const id = parseWith(Identifier, subject, kind === 'personalized' ? 'userId' : 'productId');
+    const { k } = parseWith(ListQuery, query ?? {}, 'query');
     const json = await deps.serving.listJson(kind, id);
-    if (json !== undefined) return reply.type('application/json').send(json);
+    if (json !== undefined) {
+      if (k === undefined) return reply.type('application/json').send(json);
+      const l = JSON.parse(json) as RecommendationUpdate;
+      return reply.send({ ...l, items: l.items.slice(0, k) });
+    }
     if (kind === 'personalized') {
       // A shopper we know nothing about yet: what everyone is looking at, labelled as such.
       const trending = await deps.serving.listJson('trending', 'global');
       if (trending !== undefined) {
         const t = JSON.parse(trending) as RecommendationUpdate;
-        return reply.send({ ...t, kind: 'personalized', subjectId: id, versions: { ...t.versions, fallback: 'trending' } });
+        return reply.send({ ...t, kind: 'personalized', subjectId: id, items: t.items.slice(0, k), versions: { ...t.versions, fallback: 'trending' } });
       }
     }
     return sendError(reply, 404, 'NOT_FOUND', `no ${kind} list for ${id} yet`);
   };
 
-  app.get('/v1/users/:userId/recommendations', { preHandler: authorize('read') }, async (req, reply) => list('personalized', (req.params as { userId: string }).userId, reply));
-  app.get('/v1/items/:productId/similar', { preHandler: authorize('read') }, async (req, reply) => list('similar', (req.params as { productId: string }).productId, reply));
-  app.get('/v1/items/:productId/complementary', { preHandler: authorize('read') }, async (req, reply) => list('complementary', (req.params as { productId: string }).productId, reply));
-  app.get('/v1/trending', { preHandler: authorize('read') }, async (_req, reply) => list('trending', 'global', reply));
+  app.get('/v1/users/:userId/recommendations', { preHandler: authorize('read') }, async (req, reply) => list('personalized', (req.params as { userId: string }).userId, req.query, reply));
+  app.get('/v1/items/:productId/similar', { preHandler: authorize('read') }, async (req, reply) => list('similar', (req.params as { productId: string }).productId, req.query, reply));
+  app.get('/v1/items/:productId/complementary', { preHandler: authorize('read') }, async (req, reply) => list('complementary', (req.params as { productId: string }).productId, req.query, reply));
+  app.get('/v1/trending', { preHandler: authorize('read') }, async (req, reply) => list('trending', 'global', req.query, reply));
 
   app.get('/v1/search', { preHandler: authorize('read') }, async (req, reply) => {
     const q = parseWith(SearchQuery, req.query, 'search query');

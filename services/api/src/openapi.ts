@@ -29,6 +29,8 @@ const listResponse = {
   ...errors,
 };
 const idParam = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:@/+-]*$', maxLength: 128 } });
+/** The first k items of a stored list (lists hold RECS_K items). */
+const kParam = { name: 'k', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: 200 } };
 const batchOf = (ref: string) => ({ oneOf: [{ $ref: ref }, { type: 'object', required: ['events'], properties: { events: { type: 'array', items: { $ref: ref }, minItems: 1 } } }] });
 
 let cached: Record<string, unknown> | undefined;
@@ -66,10 +68,10 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { '202': { description: 'Accepted', content: { 'application/json': { schema: accepted } } }, ...bodyErrors, ...errors },
         },
       },
-      '/v1/users/{userId}/recommendations': { get: { summary: 'Personalized list (trending, labelled as fallback, for unknown users).', parameters: [idParam('userId')], responses: listResponse } },
-      '/v1/items/{productId}/similar': { get: { summary: 'Similar items.', parameters: [idParam('productId')], responses: listResponse } },
-      '/v1/items/{productId}/complementary': { get: { summary: 'Items bought with this one.', parameters: [idParam('productId')], responses: listResponse } },
-      '/v1/trending': { get: { summary: 'Trending items.', responses: listResponse } },
+      '/v1/users/{userId}/recommendations': { get: { summary: 'Personalized list (trending, labelled as fallback, for unknown users).', parameters: [idParam('userId'), kParam], responses: listResponse } },
+      '/v1/items/{productId}/similar': { get: { summary: 'Similar items.', parameters: [idParam('productId'), kParam], responses: listResponse } },
+      '/v1/items/{productId}/complementary': { get: { summary: 'Items bought with this one.', parameters: [idParam('productId'), kParam], responses: listResponse } },
+      '/v1/trending': { get: { summary: 'Trending items.', parameters: [kParam], responses: listResponse } },
       '/v1/search': {
         get: {
           summary: 'Semantic product search with attribute filters.',
