@@ -2,7 +2,7 @@
 # Installs what the project needs on a fresh machine, idempotently:
 #   node_modules (npm ci, re-run when package-lock.json changes), Kafka jars, Redis,
 #   and the embedding models. Safe to run before every command.
-#   scripts/ensure-deps.sh [node|kafka|redis|models|all]...
+#   scripts/ensure-deps.sh [node|kafka|redis|models|browser|all]...
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/infra/scripts/lib.sh"
@@ -25,6 +25,11 @@ node_deps() {
   fi
 }
 
+# Headless Chromium from the OS packages: the evaluation report's rendering test opens it.
+browser() {
+  command -v chromium >/dev/null 2>&1 || { log "installing chromium (headless browser for the report test)"; apt_install chromium; }
+}
+
 models() {
   local fetch="$ROOT/packages/embeddings/scripts/fetch-model.sh"
   # The default model, and fp32 for the model-upgrade (backfill) test.
@@ -39,11 +44,13 @@ for t in "${targets[@]}"; do
     kafka) "$ROOT/infra/scripts/kafka-install.sh" >/dev/null ;;
     redis) command -v redis-server >/dev/null 2>&1 || { log "installing redis-server"; apt_install redis-server redis-tools; } ;;
     models) models ;;
+    browser) browser ;;
     all)
       node_deps
       "$ROOT/infra/scripts/kafka-install.sh" >/dev/null
       command -v redis-server >/dev/null 2>&1 || { log "installing redis-server"; apt_install redis-server redis-tools; }
       models
+      browser
       ;;
     *) die "unknown target $t" ;;
   esac

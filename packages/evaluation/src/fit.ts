@@ -1,5 +1,5 @@
 import type { RecKind } from '@affinity/contracts';
-import { FEATURES, Ranker, compileRankerConfig, type Feature, type KindModel, type RankRequest, type RankerConfigInput } from '@affinity/recommend';
+import { FEATURES, Ranker, compileRankerConfig, type BlendModel, type Feature, type KindModel, type RankRequest, type RankerConfigInput } from '@affinity/recommend';
 import type { PipelineMethod } from './pipeline';
 import { Progress } from './progress';
 import type { TimeSplit } from './split';
@@ -17,17 +17,20 @@ export interface FitList {
   targets: ReadonlySet<string>;
 }
 
+/** What is fitted: a kind's model, or its cold-start model (subjects without behaviour). */
+export type FitSlot = FitKind | `${FitKind}:cold`;
+
 /** A validation split's lists and questions, from one dataset. */
 export interface FitData {
   dataset: string;
   /** By `kind:subject`. */
   lists: Map<string, FitList>;
-  /** The questions each kind is judged by (basket completion, next items, next click). */
-  queries: Map<FitKind, Query[]>;
+  /** The questions each slot is judged by (basket completion, next items, next click; cold-start items and shoppers). */
+  queries: Map<FitSlot, Query[]>;
 }
 
 export interface FitReport {
-  kind: FitKind;
+  slot: FitSlot;
   lists: number;
   rows: number;
   positives: number;
@@ -39,8 +42,17 @@ export interface FitReport {
   objective: number;
 }
 
-/** The task that judges each list kind on the validation split, and its metric's cut-off. */
-const TASK_OF: Record<FitKind, { task: TaskName; k: number }> = { complementary: { task: 'basket', k: 10 }, personalized: { task: 'next-items', k: 20 }, similar: { task: 'session', k: 20 } };
+/** The task that judges each slot on the validation split, and its metric's cut-off. */
+const TASK_OF: Record<FitSlot, { task: TaskName; k: number }> = {
+  complementary: { task: 'basket', k: 10 },
+  personalized: { task: 'next-items', k: 20 },
+  similar: { task: 'session', k: 20 },
+  'complementary:cold': { task: 'cold-items', k: 20 },
+  'personalized:cold': { task: 'cold-users', k: 20 },
+  'similar:cold': { task: 'cold-items', k: 20 },
+};
+const SLOTS = Object.keys(TASK_OF) as FitSlot[];
+const kindOf = (slot: FitSlot): FitKind => slot.split(':')[0] as FitKind;
 
 /**
  * Gathers the lists of the validation split's questions through the pipeline (fitted on the
@@ -51,11 +63,14 @@ const TASK_OF: Record<FitKind, { task: TaskName; k: number }> = { complementary:
 export async function gatherFitData(pipeline: PipelineMethod, split: TimeSplit, dataset: string, options: { maxQueries?: number; progress?: boolean } = {}): Promise<FitData> {
   const tasks = buildTasks(split.train, split.test, { maxQueries: options.maxQueries ?? 1500, seed: 7 });
   const lists = new Map<string, FitList>();
-  const queries = new Map<FitKind, Query[]>();
+  const queries = new Map<FitSlot, Query[]>();
   const wanted = new Map<string, { kind: FitKind; subject: string; targets: Set<string> }>();
-  for (const kind of ['complementary', 'personalized', 'similar'] as const) {
-    const qs = tasks.get(TASK_OF[kind].task) ?? [];
-    queries.set(kind, qs);
+  for (const slot of SLOTS) {
+    const kind = kindOf(slot);
+    // Cold-start items are asked about with the list kind the log uses for them (complementary for baskets, similar for sessions).
+    const qs = (tasks.get(TASK_OF[slot].task) ?? []).filter((q) => q.list.kind === kind);
+    if (qs.length === 0) continue;
+    queries.set(slot, qs);
     for (const q of qs) {
       const l = q.list;
       // Every item of a basket is a complement of every other: one list per anchor, all of them as targets.
@@ -83,12 +98,13 @@ export async function gatherFitData(pipeline: PipelineMethod, split: TimeSplit, 
  * The metric a kind is judged by on validation data: recall@10 of basket completion from the
  * fused complementary lists, recall@20 of personalized and similar lists. Mean over datasets.
  */
-export function objective(config: RankerConfigInput, data: readonly FitData[], kind: FitKind): number {
+export function objective(config: RankerConfigInput, data: readonly FitData[], slot: FitSlot): number {
   const ranker = new Ranker(config);
-  const { k } = TASK_OF[kind];
+  const kind = kindOf(slot);
+  const { k } = TASK_OF[slot];
   const values: number[] = [];
   for (const d of data) {
-    const qs = d.queries.get(kind) ?? [];
+    const qs = d.queries.get(slot) ?? [];
     if (qs.length === 0) continue;
     const ranked = new Map<string, { productId: string; score: number }[]>();
     const listOf = (subject: string) => {
@@ -221,9 +237,14 @@ export function fitRanker(base: RankerConfigInput, data: readonly FitData[], sou
   delete config.version;
   config.source = source;
   const reports: FitReport[] = [];
-  for (const kind of ['complementary', 'personalized', 'similar'] as const) {
-    const lists = data.flatMap((d) => [...d.lists.values()].filter((l) => l.kind === kind).map((l) => ({ l, dataset: d.dataset })));
-    if (lists.length === 0 || !data.some((d) => (d.queries.get(kind)?.length ?? 0) > 0)) continue;
+  for (const slot of SLOTS) {
+    const kind = kindOf(slot);
+    const cold = slot.endsWith(':cold');
+    const withQueries = data.filter((d) => (d.queries.get(slot)?.length ?? 0) > 0);
+    if (withQueries.length === 0) continue;
+    // The lists this slot ranks: its kind's, warm or cold as the builder judged the subject.
+    const lists = withQueries.flatMap((d) => [...d.lists.values()].filter((l) => l.kind === kind && (l.request.cold ?? false) === cold).map((l) => ({ l, dataset: d.dataset })));
+    if (lists.length === 0) continue;
     const perDataset = new Map<string, number>();
     const rows: Float64Array[] = [];
     const labels: number[] = [];
@@ -249,16 +270,17 @@ export function fitRanker(base: RankerConfigInput, data: readonly FitData[], sou
     if (positives === 0) continue;
     const weights = rowDataset.map((d) => rows.length / (perDataset.size * perDataset.get(d)!));
     const { bias, w } = logisticRegression(rows, labels, weights, l2);
-    const model: KindModel = { bias: round(bias), weights: {}, threshold: 0 };
+    const model: BlendModel = { bias: round(bias), weights: {}, threshold: 0 };
     FEATURES.forEach((f: Feature, j) => {
       if (Math.abs(w[j]!) > 1e-6) model.weights[f] = round(w[j]!);
     });
     let evaluations = 0;
     const started = performance.now();
-    const evaluate = (m: KindModel) => {
-      config.kinds[kind] = m;
+    const warm = config.kinds[kind];
+    const evaluate = (m: BlendModel) => {
+      config.kinds[kind] = cold ? { ...warm, cold: m } : { ...m, ...(warm.cold ? { cold: warm.cold } : {}) };
       evaluations++;
-      return objective(config, data, kind);
+      return objective(config, withQueries, slot);
     };
     let best = { model: { ...model }, value: -1 };
     for (const threshold of THRESHOLDS) {
@@ -287,11 +309,11 @@ export function fitRanker(base: RankerConfigInput, data: readonly FitData[], sou
         const v = evaluate(m);
         if (v > best.value + 1e-4) best = { model: m, value: v };
       }
-      options.log?.(`${kind}: pass ${pass + 1}, objective ${best.value.toFixed(4)} (${evaluations} evaluations, ${((performance.now() - started) / 1000).toFixed(0)} s)`);
+      options.log?.(`${slot}: pass ${pass + 1}, objective ${best.value.toFixed(4)} (${evaluations} evaluations, ${((performance.now() - started) / 1000).toFixed(0)} s)`);
       if (!improved) break;
     }
-    config.kinds[kind] = best.model;
-    reports.push({ kind, lists: lists.length, rows: rows.length, positives, candidateRecall: targets > 0 ? found / targets : 0, threshold: best.model.threshold, logistic, objective: best.value });
+    evaluate(best.model);
+    reports.push({ slot, lists: lists.length, rows: rows.length, positives, candidateRecall: targets > 0 ? found / targets : 0, threshold: best.model.threshold, logistic, objective: best.value });
   }
   return { config, reports };
 }

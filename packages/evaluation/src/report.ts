@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { EvalResult } from './run';
 import { CUTOFFS, type TaskName } from './types';
 
@@ -17,8 +18,9 @@ const f4 = (x: number): string => x.toFixed(4);
 
 /** Chart.js, inlined so the report opens offline and from a file. */
 function chartJs(): string {
+  // The package exports only its module entry points; the UMD bundle sits next to them in dist/.
   const require = createRequire(import.meta.url);
-  return readFileSync(require.resolve('chart.js/dist/chart.umd.min.js'), 'utf8');
+  return readFileSync(join(dirname(require.resolve('chart.js')), 'chart.umd.min.js'), 'utf8');
 }
 
 /** The report as a readable Markdown summary (what the README quotes). */

@@ -42,7 +42,10 @@ export interface ListBuilderOptions {
   fanIn?: number;
   /** A shopper's most recent distinct items that anchor their list. @defaultValue 20 */
   anchorsPerUser?: number;
-  /** Repeat rate below which a shopper is never shown what they already have. @defaultValue 0.1 */
+  /**
+   * The catalog's rebuy rate (see RecState.repeatRate) below which a shopper is never shown what
+   * they already have: random repeats run at about 0.1 where shoppers do not rebuy. @defaultValue 0.15
+   */
   minRepeatRate?: number;
   /** Attributes that make a complement plausible. @defaultValue brand, size, collection */
   complementAttributes?: readonly string[];
@@ -85,7 +88,7 @@ export class ListBuilder {
   constructor(private readonly o: ListBuilderOptions) {
     this.fanIn = o.fanIn ?? 50;
     this.anchorsPerUser = o.anchorsPerUser ?? 20;
-    this.minRepeatRate = o.minRepeatRate ?? 0.1;
+    this.minRepeatRate = o.minRepeatRate ?? 0.15;
     this.complementAttributes = o.complementAttributes ?? ['brand', 'size', 'collection'];
   }
 
@@ -260,8 +263,10 @@ export class ListBuilder {
       ...categoryTop.map((c) => ({ productId: c.productId, reason: 'category' as const, label: subject.categoryPath.at(-1), value: c.shoppers, vector: vectors.get(c.productId) })),
       ...popular.map((p) => ({ productId: p.productId, reason: 'popular' as const, value: p.shoppers, vector: vectors.get(p.productId) })),
     ];
+    // No co-occurrence at all yet: a new product, ranked by the kind's cold-start model.
+    const cold = (basket.rows.get(productId)?.length ?? 0) === 0 && (history.rows.get(productId)?.length ?? 0) === 0;
     return {
-      request: { kind, subject: { ...subject, vector: subjectVec }, candidates, fallback, items },
+      request: { kind, subject: { ...subject, vector: subjectVec }, candidates, fallback, items, cold },
       modelId: subject.modelId,
       complete: content?.complete ?? true,
     };
@@ -363,7 +368,7 @@ export class ListBuilder {
       ...popular.map((p) => ({ productId: p.productId, reason: 'popular' as const, value: p.shoppers, vector: vectors.get(p.productId) })),
     ];
     const exclude = rebuys ? new Set<string>() : new Set(own.keys());
-    return { request: { kind: 'personalized', candidates, fallback, items, exclude }, modelId, complete: content?.complete ?? true };
+    return { request: { kind: 'personalized', candidates, fallback, items, exclude, cold: anchors.size === 0 }, modelId, complete: content?.complete ?? true };
   }
 
   private async gatherTrending(): Promise<GatheredList> {

@@ -1,6 +1,6 @@
 export { DEFAULT_RANKER_CONFIG, Ranker } from './ranker';
 export type { Candidate, Evidence, FallbackCandidate, ItemInfo, RankRequest, ScoredCandidate } from './ranker';
-export { FEATURES, KindModel, RankerConfig, compileRankerConfig, configFingerprint } from './ranker-config';
+export { BlendModel, FEATURES, KindModel, RankerConfig, compileRankerConfig, configFingerprint } from './ranker-config';
 export type { CompiledRankerConfig, Feature, FeatureVector, RankerConfigInput } from './ranker-config';
 export { ScoreCalibrator, relevanceFromZ, sampleHash, zScore } from './score-calibrator';
 export type { BackgroundStats, ScoreCalibratorOptions } from './score-calibrator';

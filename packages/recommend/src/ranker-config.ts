@@ -44,13 +44,21 @@ export type FeatureVector = Partial<Record<Feature, number>>;
 
 const Weights = z.partialRecord(z.enum(FEATURES), z.number().finite());
 
-/** How one list kind blends its features: relevance = σ(bias + Σ weight·feature). */
-export const KindModel = z.object({
+/** A logistic blend: relevance = σ(bias + Σ weight·feature). */
+export const BlendModel = z.object({
   bias: z.number().finite(),
   weights: Weights,
   /** Relevance below which an item is not shown on merit (the list then falls back to popular items of the category). */
   threshold: z.number().min(0).max(1),
 });
+export type BlendModel = z.output<typeof BlendModel>;
+
+/**
+ * How one list kind blends its features, and how it does when its subject has no behaviour
+ * yet (a new product, a new shopper): then only content, category and popularity speak, and
+ * they deserve other weights than next to co-purchase counts.
+ */
+export const KindModel = BlendModel.extend({ cold: BlendModel.optional() });
 export type KindModel = z.output<typeof KindModel>;
 
 /**

@@ -1,7 +1,7 @@
 import { normalizeText, type Availability, type Reason, type RecKind, type RecommendedItem } from '@affinity/contracts';
 import defaults from './default-ranker.json' with { type: 'json' };
 import { mmrSelect } from './mmr';
-import { FEATURES, compileRankerConfig, type CompiledRankerConfig, type Feature, type FeatureVector, type RankerConfigInput } from './ranker-config';
+import { FEATURES, compileRankerConfig, type BlendModel, type CompiledRankerConfig, type Feature, type FeatureVector, type RankerConfigInput } from './ranker-config';
 import { dot } from './vector-math';
 
 /** What a candidate's features were measured from, for the reasons shown with it. */
@@ -68,6 +68,8 @@ export interface RankRequest {
   exclude?: ReadonlySet<string>;
   /** Overrides the configured list length. */
   k?: number;
+  /** The subject has no behaviour yet (a new product or shopper): the kind's cold-start model ranks, when it has one. */
+  cold?: boolean;
 }
 
 /** A scored candidate before the list is cut: what the evaluation fits weights on. */
@@ -109,6 +111,10 @@ interface Prepared {
   usable: Usable[];
   /** Whether two usable candidates are listings of one product (memoised). */
   sameProduct(a: number, b: number): boolean;
+  /** Features of the usable candidates, row-major in FEATURES order. */
+  x: Float64Array;
+  /** Each usable candidate's position in id order (the tie-break). */
+  idOrder: Int32Array;
   fillers: { fallback: FallbackCandidate; title: string }[];
 }
 
@@ -160,7 +166,15 @@ function prepare(req: RankRequest, duplicateCosine: number): Prepared {
     const u = usableInfo(f.productId, f.vector);
     if (u) fillers.push({ fallback: f, title: u.title });
   }
-  const prepared = { usable, sameProduct, fillers, duplicateCosine };
+  const nf = FEATURES.length;
+  const x = new Float64Array(n * nf);
+  usable.forEach((u, i) => FEATURES.forEach((f, j) => (x[i * nf + j] = u.candidate.features[f] ?? 0)));
+  const idOrder = new Int32Array(n);
+  usable
+    .map((u, i) => [u.candidate.productId, i] as const)
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    .forEach(([, i], rank) => (idOrder[i] = rank));
+  const prepared = { usable, sameProduct, fillers, duplicateCosine, x, idOrder };
   PREPARED.set(req, prepared);
   return prepared;
 }
@@ -182,13 +196,28 @@ export class Ranker {
     return this.config.version;
   }
 
+  private readonly weightVectors = new Map<BlendModel, Float64Array>();
+
+  /** The model that ranks a request: the kind's, or its cold-start model for a subject without behaviour. */
+  model(kind: RecKind, cold = false): BlendModel {
+    const m = this.config.kinds[kind];
+    return cold && m.cold ? m.cold : m;
+  }
+
+  /** A model's weights in FEATURES order. */
+  private weightVector(model: BlendModel): Float64Array {
+    let w = this.weightVectors.get(model);
+    if (!w) this.weightVectors.set(model, (w = Float64Array.from(FEATURES, (f) => model.weights[f] ?? 0)));
+    return w;
+  }
+
   get k(): number {
     return this.config.k;
   }
 
   /** Relevance of one candidate for a list kind, with each feature's contribution to the logit. */
-  score(kind: RecKind, features: FeatureVector): ScoredCandidate & { logit: number } {
-    const model = this.config.kinds[kind];
+  score(kind: RecKind, features: FeatureVector, cold = false): ScoredCandidate & { logit: number } {
+    const model = this.model(kind, cold);
     let logit = model.bias;
     const contributions: Partial<Record<Feature, number>> = {};
     for (const f of FEATURES) {
@@ -208,42 +237,52 @@ export class Ranker {
   rank(req: RankRequest, options: { explain?: boolean } = {}): RecommendedItem[] {
     const explain = options.explain ?? true;
     const k = req.k ?? this.config.k;
-    const threshold = this.config.kinds[req.kind].threshold;
+    const model = this.model(req.kind, req.cold);
+    const threshold = model.threshold;
     const p = prepare(req, this.config.duplicateCosine);
+    const w = this.weightVector(model);
+    const nf = FEATURES.length;
 
-    const scored: Scored[] = [];
-    for (const u of p.usable) {
-      const s = this.score(req.kind, u.candidate.features);
-      if (s.relevance < threshold) continue;
-      scored.push({ ...s, productId: u.candidate.productId, candidate: u.candidate, info: u.info, slot: u.slot });
+    // Relevance of every usable candidate; those at or above the cut-off, best first (ties by id).
+    const relevance = new Float64Array(p.usable.length);
+    const passing: number[] = [];
+    for (let i = 0; i < p.usable.length; i++) {
+      let logit = model.bias;
+      for (let f = 0; f < nf; f++) logit += w[f]! * p.x[i * nf + f]!;
+      const r = sigmoid(logit);
+      relevance[i] = r;
+      if (r >= threshold) passing.push(i);
     }
-    scored.sort((a, b) => b.relevance - a.relevance || (a.productId < b.productId ? -1 : 1));
+    passing.sort((a, b) => relevance[b]! - relevance[a]! || p.idOrder[a]! - p.idOrder[b]!);
 
     // Two listings of one product: keep the more relevant.
-    const distinct: Scored[] = [];
-    for (const s of scored) {
-      if (distinct.some((d) => p.sameProduct(s.slot, d.slot))) continue;
-      distinct.push(s);
+    const distinct: number[] = [];
+    for (const i of passing) {
+      if (distinct.some((d) => p.sameProduct(i, d))) continue;
+      distinct.push(i);
       if (distinct.length >= k * 4) break;
     }
     const order =
       this.config.mmrLambda >= 1 || req.kind === 'trending'
-        ? distinct.slice(0, k).map((_, i) => i)
+        ? distinct.slice(0, k)
         : mmrSelect(
-            distinct.map((s) => ({ score: s.relevance, vector: s.candidate.vector })),
+            distinct.map((i) => ({ score: relevance[i]!, vector: p.usable[i]!.candidate.vector })),
             k,
             this.config.mmrLambda,
-          );
+          ).map((j) => distinct[j]!);
     const out: RecommendedItem[] = order.map((i) => {
-      const s = distinct[i]!;
-      return { productId: s.productId, score: Number(s.relevance.toFixed(6)), reasons: explain ? this.reasons(req.kind, s, req.subject) : UNEXPLAINED };
+      const u = p.usable[i]!;
+      const score = Number(relevance[i]!.toFixed(6));
+      if (!explain) return { productId: u.candidate.productId, score, reasons: UNEXPLAINED };
+      const s = this.score(req.kind, u.candidate.features, req.cold);
+      return { productId: u.candidate.productId, score, reasons: this.reasons(req.kind, { ...s, productId: u.candidate.productId, candidate: u.candidate, info: u.info, slot: i }, req.subject) };
     });
 
     // Fillers: below the cut-off the list is short; what the category or the catalog is buying beats an empty slot.
     if (out.length < k && p.fillers.length > 0) {
       const floor = Math.min(threshold, out.at(-1)?.score ?? threshold);
       const shown = new Set(out.map((o) => o.productId));
-      const titles = new Set(order.map((i) => p.usable[distinct[i]!.slot]!.title));
+      const titles = new Set(order.map((i) => p.usable[i]!.title));
       for (const f of p.fillers) {
         if (out.length >= k) break;
         if (shown.has(f.fallback.productId) || titles.has(f.title)) continue;
@@ -296,13 +335,14 @@ export class Ranker {
   }
 }
 
+/** A filler's reason says it is one (`fallback_*`), and why this item fills the gap. */
 function fallbackReason(f: FallbackCandidate): Reason {
   switch (f.reason) {
     case 'category':
-      return { code: 'popular_in_category', text: `popular in ${f.label ?? 'this category'}`.slice(0, 256), ...(f.value !== undefined ? { value: f.value } : {}) };
+      return { code: 'fallback_category', text: `popular in ${f.label ?? 'this category'}`.slice(0, 256), ...(f.value !== undefined ? { value: f.value } : {}) };
     case 'trending':
-      return { code: 'trending', text: `trending: ${fmt(f.value ?? 0, 1)} recent interactions`, ...(f.value !== undefined ? { value: Number(fmt(f.value, 2)) } : {}) };
+      return { code: 'fallback_trending', text: `trending: ${fmt(f.value ?? 0, 1)} recent interactions`, ...(f.value !== undefined ? { value: Number(fmt(f.value, 2)) } : {}) };
     case 'popular':
-      return { code: 'popular', text: `popular: ${f.value ?? 0} shoppers`, ...(f.value !== undefined ? { value: f.value } : {}) };
+      return { code: 'fallback_popular', text: `popular: ${f.value ?? 0} shoppers`, ...(f.value !== undefined ? { value: f.value } : {}) };
   }
 }

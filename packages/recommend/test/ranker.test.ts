@@ -130,7 +130,7 @@ describe('Ranker', () => {
     });
     expect(list.map((x) => x.productId)).toEqual(['strong', 'p1', 'p2', 'p3']);
     expect(list[0]!.reasons[0]).toEqual({ code: 'bought_together', text: 'bought together 140 times', value: 140 });
-    expect(list.slice(1).map((x) => x.reasons[0]!.code)).toEqual(['popular_in_category', 'popular', 'trending']);
+    expect(list.slice(1).map((x) => x.reasons[0]!.code)).toEqual(['fallback_category', 'fallback_popular', 'fallback_trending']);
     expect(list[1]!.reasons[0]!.text).toBe('popular in Mugs');
     // Scores keep the order: fillers below the merit item and decreasing.
     for (let i = 1; i < list.length; i++) expect(list[i]!.score).toBeLessThan(list[i - 1]!.score);
