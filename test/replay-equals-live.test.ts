@@ -60,7 +60,7 @@ async function run(label: string, mode: 'live' | 'replay'): Promise<Lists> {
   await engine.loadCatalog(catalog);
   // Live: one event per round trip, the clock at the event's time. Replay: 500 per round trip, the clock years later.
   await engine.replay(events, mode === 'live' ? { chunk: 1, before: (e) => vi.setSystemTime(e.ts) } : { chunk: 500 });
-  await engine.refreshBehaviour();
+  await engine.refreshModels();
   const lists: Lists = new Map();
   const items = [...new Set(events.map((e) => e.productId))].slice(0, 150);
   const users = [...new Set(events.map((e) => e.userId))].slice(0, 150);

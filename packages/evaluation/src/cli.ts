@@ -72,12 +72,12 @@ async function main(argv: string[]): Promise<number> {
       const validation = timeSplit(timeSplit(dataset.events).train);
       const fitter = new PipelineMethod({ name: 'Affinity (validation)', prefix: `${prefix}-v`, catalog, redisUrl, progress: true });
       await fitter.fit({ products: dataset.products, events: validation.train, splitTs: validation.splitTs });
-      const data = await gatherFitData(fitter, validation, dataset.name, { progress: true });
+      const data = await gatherFitData(fitter, validation, dataset.name, { progress: true, tasks: dataset.tasks });
       await fitter.close();
       pooled.push(data);
       const { config, reports } = fitRanker(DEFAULT_RANKER_CONFIG, [data], `fitted on ${dataset.name}'s validation split (${new Date().toISOString().slice(0, 10)})`, { log: (m) => console.error(`  ${m}`) });
       for (const r of reports) {
-        console.error(`  fitted ${r.slot}: ${r.lists} lists, ${r.positives} chosen of ${r.rows} candidates (candidate recall ${r.candidateRecall.toFixed(3)}), cut-off ${r.threshold}, validation ${r.logistic.toFixed(4)} (logistic) → ${r.objective.toFixed(4)}`);
+        console.error(`  fitted ${r.slot}: ${r.lists} lists, ${r.positives} chosen of ${r.rows} candidates (candidate recall ${r.candidateRecall.toFixed(3)}), cut-off ${r.threshold}, validation: base ${r.base.toFixed(4)}, logistic ${r.logistic.toFixed(4)}, fitted ${r.objective.toFixed(4)}`);
       }
       writeFileSync(resolve(out, `${dataset.name}.ranker.json`), `${JSON.stringify(config, null, 2)}\n`);
       methods.push(new PipelineMethod({ name: 'Affinity (fitted)', prefix: `${prefix}-f`, catalog, redisUrl, progress: true, ranker: config }));
@@ -95,7 +95,7 @@ async function main(argv: string[]): Promise<number> {
     const { config, reports } = fitRanker(DEFAULT_RANKER_CONFIG, pooled, `fitted on the validation splits of ${pooled.map((d) => d.dataset).join(', ')}, each weighing the same (./dev eval ${names.join(' ')} --fit --write-default, ${new Date().toISOString().slice(0, 10)})`, {
       log: (m) => console.error(`  pooled ${m}`),
     });
-    for (const r of reports) console.error(`  pooled ${r.slot}: cut-off ${r.threshold}, validation ${r.logistic.toFixed(4)} (logistic) → ${r.objective.toFixed(4)}`);
+    for (const r of reports) console.error(`  pooled ${r.slot}: cut-off ${r.threshold}, validation: base ${r.base.toFixed(4)}, logistic ${r.logistic.toFixed(4)}, fitted ${r.objective.toFixed(4)}`);
     writeFileSync(DEFAULT_CONFIG_PATH, `${JSON.stringify(config satisfies RankerConfigInput, null, 2)}\n`);
     console.error(`  wrote ${DEFAULT_CONFIG_PATH}`);
   }

@@ -20,6 +20,7 @@ interface Raw {
   products: ProductUpsertInput[];
   events: InteractionInput[];
   main: { task: TaskName; metric: MetricName };
+  tasks?: readonly TaskName[];
 }
 
 /** Rows that fail the topic schemas are dropped and counted, as the pipeline's DLQ would. */
@@ -50,7 +51,7 @@ function validate(name: string, raw: Raw, rejected: Rejected): EvalDataset {
   }
   // Stable: events of one timestamp keep the log's order.
   events.sort((a, b) => a.ts - b.ts);
-  return { name, description: raw.description, attribution: raw.attribution, products, events, main: raw.main };
+  return { name, description: raw.description, attribution: raw.attribution, products, events, main: raw.main, ...(raw.tasks ? { tasks: raw.tasks } : {}) };
 }
 
 const BUILT_IN: Record<string, { summary: string; load: (dataDir: string) => Raw }> = {
@@ -77,6 +78,8 @@ const BUILT_IN: Record<string, { summary: string; load: (dataDir: string) => Raw
         products,
         events: uciPurchases({ known, limit: 6000, users: 500 }, dir),
         main: { task: 'basket', metric: 'recall@10' },
+        // The shoppers are synthetic (baskets dealt round-robin): no personalized question is honest.
+        tasks: ['basket', 'cold-items'],
       };
     },
   },

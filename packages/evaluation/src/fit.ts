@@ -37,7 +37,8 @@ export interface FitReport {
   /** Share of the chosen items that were among the gathered candidates at all. */
   candidateRecall: number;
   threshold: number;
-  /** The objective (mean over datasets) with the logistic fit alone, and after coordinate ascent. */
+  /** The objective (mean over datasets) with the base configuration (−1 if it has no model for the slot), the logistic fit alone, and after coordinate ascent. */
+  base: number;
   logistic: number;
   objective: number;
 }
@@ -60,8 +61,13 @@ const kindOf = (slot: FitSlot): FitKind => slot.split(':')[0] as FitKind;
  * personalized list of every shopper with history, the similar list of every item a session
  * moved on from.
  */
-export async function gatherFitData(pipeline: PipelineMethod, split: TimeSplit, dataset: string, options: { maxQueries?: number; progress?: boolean } = {}): Promise<FitData> {
-  const tasks = buildTasks(split.train, split.test, { maxQueries: options.maxQueries ?? 1500, seed: 7 });
+export async function gatherFitData(
+  pipeline: PipelineMethod,
+  split: TimeSplit,
+  dataset: string,
+  options: { maxQueries?: number; progress?: boolean; tasks?: readonly TaskName[] } = {},
+): Promise<FitData> {
+  const tasks = new Map([...buildTasks(split.train, split.test, { maxQueries: options.maxQueries ?? 1500, seed: 7 })].filter(([t]) => options.tasks === undefined || options.tasks.includes(t)));
   const lists = new Map<string, FitList>();
   const queries = new Map<FitSlot, Query[]>();
   const wanted = new Map<string, { kind: FitKind; subject: string; targets: Set<string> }>();
@@ -96,13 +102,15 @@ export async function gatherFitData(pipeline: PipelineMethod, split: TimeSplit, 
 
 /**
  * The metric a kind is judged by on validation data: recall@10 of basket completion from the
- * fused complementary lists, recall@20 of personalized and similar lists. Mean over datasets.
+ * fused complementary lists, recall@20 of personalized and similar lists. Mean over datasets,
+ * each weighing the same once it has {@link FULL_WEIGHT_QUERIES} questions.
  */
 export function objective(config: RankerConfigInput, data: readonly FitData[], slot: FitSlot): number {
   const ranker = new Ranker(config);
   const kind = kindOf(slot);
   const { k } = TASK_OF[slot];
   const values: number[] = [];
+  const weights: number[] = [];
   for (const d of data) {
     const qs = d.queries.get(slot) ?? [];
     if (qs.length === 0) continue;
@@ -128,9 +136,16 @@ export function objective(config: RankerConfigInput, data: readonly FitData[], s
       sum += scoreQuery(q, list).metrics[`recall@${k}` as MetricName];
     }
     values.push(sum / qs.length);
+    weights.push(Math.min(1, qs.length / FULL_WEIGHT_QUERIES));
   }
-  return values.length > 0 ? values.reduce((a, b) => a + b, 0) / values.length : 0;
+  const total = weights.reduce((a, b) => a + b, 0);
+  return total > 0 ? values.reduce((a, v, i) => a + v * weights[i]!, 0) / total : 0;
 }
+
+/** A dataset with fewer validation questions for a slot than this weighs proportionally less (its metric is noisier). */
+const FULL_WEIGHT_QUERIES = 300;
+/** A slot is fitted only on at least this many validation questions in all; with fewer it keeps the base model. */
+const MIN_FIT_QUERIES = 100;
 
 /**
  * L2-regularised logistic regression by Newton's method (IRLS) on standardised features, with
@@ -241,7 +256,11 @@ export function fitRanker(base: RankerConfigInput, data: readonly FitData[], sou
     const kind = kindOf(slot);
     const cold = slot.endsWith(':cold');
     const withQueries = data.filter((d) => (d.queries.get(slot)?.length ?? 0) > 0);
-    if (withQueries.length === 0) continue;
+    const questions = withQueries.reduce((n, d) => n + d.queries.get(slot)!.length, 0);
+    if (questions < MIN_FIT_QUERIES) {
+      if (questions > 0) options.log?.(`${slot}: ${questions} validation questions, too few to fit; keeping the base model`);
+      continue;
+    }
     // The lists this slot ranks: its kind's, warm or cold as the builder judged the subject.
     const lists = withQueries.flatMap((d) => [...d.lists.values()].filter((l) => l.kind === kind && (l.request.cold ?? false) === cold).map((l) => ({ l, dataset: d.dataset })));
     if (lists.length === 0) continue;
@@ -282,6 +301,9 @@ export function fitRanker(base: RankerConfigInput, data: readonly FitData[], sou
       evaluations++;
       return objective(config, withQueries, slot);
     };
+    // Start from the better of the base configuration's model and the logistic fit (at its best cut-off).
+    const baseModel = cold ? warm.cold : warm;
+    const baseValue = baseModel ? evaluate(baseModel) : -1;
     let best = { model: { ...model }, value: -1 };
     for (const threshold of THRESHOLDS) {
       const m = { ...model, threshold };
@@ -289,6 +311,7 @@ export function fitRanker(base: RankerConfigInput, data: readonly FitData[], sou
       if (v > best.value + 1e-9) best = { model: m, value: v };
     }
     const logistic = best.value;
+    if (baseModel && baseValue > best.value) best = { model: { ...baseModel }, value: baseValue };
     // Coordinate ascent on the metric itself, starting from the logistic fit.
     for (let pass = 0; pass < (options.passes ?? 2); pass++) {
       let improved = false;
@@ -313,7 +336,7 @@ export function fitRanker(base: RankerConfigInput, data: readonly FitData[], sou
       if (!improved) break;
     }
     evaluate(best.model);
-    reports.push({ slot, lists: lists.length, rows: rows.length, positives, candidateRecall: targets > 0 ? found / targets : 0, threshold: best.model.threshold, logistic, objective: best.value });
+    reports.push({ slot, lists: lists.length, rows: rows.length, positives, candidateRecall: targets > 0 ? found / targets : 0, threshold: best.model.threshold, base: baseValue, logistic, objective: best.value });
   }
   return { config, reports };
 }

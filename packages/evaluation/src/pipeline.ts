@@ -6,7 +6,7 @@ import type { EnrichedProduct, Interaction, ProductUpsert } from '@affinity/cont
 import { DEFAULT_MODEL_ID, Embedder, affinityCacheDir } from '@affinity/embeddings';
 import { BUNDLED_TRAINING_DATA, Enricher, createExtractor } from '@affinity/enrichment';
 import { BehaviourGraph, IncrementalFastRP } from '@affinity/graph';
-import { BehaviourVectors, ListBuilder, LocalContentIndex, RecState, type BuiltList, type GatheredList } from '@affinity/lists';
+import { BehaviourVectors, ListBuilder, LocalContentIndex, RecState, refreshLinearModel, type BuiltList, type GatheredList } from '@affinity/lists';
 import { Ranker, type RankerConfigInput } from '@affinity/recommend';
 import { KeySpace, createRedis, type Redis } from '@affinity/store';
 import type { OutgoingRecord } from '@affinity/stream';
@@ -154,8 +154,14 @@ export class OfflineEngine {
     }
   }
 
-  /** What the graph service publishes after a full FastRP recompute: every item's vector to the table, users' to Redis. */
-  async refreshBehaviour(): Promise<void> {
+  /**
+   * The background models as the services keep them: the recommender's linear item–item models
+   * (baskets and histories), and what the graph service publishes after a full FastRP recompute
+   * (every item's vector to the table, users' to Redis).
+   */
+  async refreshModels(): Promise<void> {
+    await refreshLinearModel(this.state, 'basket');
+    await refreshLinearModel(this.state, 'history');
     const graph = this.graph;
     if (graph.nodeCount === 0) return;
     const fastrp = await IncrementalFastRP.create(graph, { dim: GRAPH.dim, epsilon: GRAPH.epsilon, driftThreshold: GRAPH.driftThreshold });
@@ -205,7 +211,7 @@ export class PipelineMethod implements Method {
     const progress = new Progress(`${this.name}: replaying`, train.events.length, this.o.progress ?? false);
     await engine.replay(train.events, { progress });
     progress.done();
-    await engine.refreshBehaviour();
+    await engine.refreshModels();
   }
 
   private list(kind: 'similar' | 'complementary' | 'personalized', subject: string): Promise<BuiltList | undefined> {

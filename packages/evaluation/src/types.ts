@@ -12,6 +12,8 @@ export interface EvalDataset {
   events: Interaction[];
   /** The task whose metric decides whether the pipeline beats the baselines on this log. */
   main: { task: TaskName; metric: MetricName };
+  /** The tasks this log can answer honestly (all when absent): a log whose shoppers are synthetic has no personalized task. */
+  tasks?: readonly TaskName[];
 }
 
 export const TASKS = ['basket', 'next-basket', 'next-items', 'session', 'cold-items', 'cold-users'] as const;

@@ -174,9 +174,17 @@ export class ListBuilder {
     return this.backgrounds.get(key);
   }
 
-  /** Co-occurrence of each candidate with weighted anchors, and the supports of everything involved. */
-  private async coStats(kind: CoOccurrenceKind, anchors: ReadonlyMap<string, number>, perAnchor: number): Promise<{ stats: Map<string, CoStats>; rows: Map<string, NeighbourRow[]> }> {
-    const rows = await this.o.state.neighbours(kind, [...anchors.keys()], perAnchor);
+  /**
+   * Co-occurrence of each candidate with weighted anchors (counts, and the linear model's
+   * weights when one has been fitted), and the supports of everything involved.
+   */
+  private async coStats(kind: CoOccurrenceKind, anchors: ReadonlyMap<string, number>, perAnchor: number): Promise<{ stats: Map<string, CoStats>; rows: Map<string, NeighbourRow[]>; linear: Map<string, number> }> {
+    const [rows, linearRows] = await Promise.all([this.o.state.neighbours(kind, [...anchors.keys()], perAnchor), this.o.state.linearNeighbours(kind, [...anchors.keys()], perAnchor)]);
+    const linear = new Map<string, number>();
+    for (const [a, list] of linearRows) {
+      const w = anchors.get(a) ?? 0;
+      for (const r of list) linear.set(r.productId, (linear.get(r.productId) ?? 0) + w * r.weight);
+    }
     const ids = new Set<string>(anchors.keys());
     for (const list of rows.values()) for (const r of list) ids.add(r.productId);
     const support = await this.o.state.supports(kind, [...ids]);
@@ -197,7 +205,7 @@ export class ListBuilder {
         }
       }
     }
-    return { stats, rows };
+    return { stats, rows, linear };
   }
 
   private async gatherForItem(kind: 'similar' | 'complementary', productId: string): Promise<GatheredList | undefined> {
@@ -220,6 +228,8 @@ export class ListBuilder {
       ...(content?.hits.map((h) => h.id) ?? []),
       ...basket.stats.keys(),
       ...history.stats.keys(),
+      ...basket.linear.keys(),
+      ...history.linear.keys(),
       ...brandItems,
       ...categoryTop.map((c) => c.productId),
       ...popular.map((p) => p.productId),
@@ -237,6 +247,7 @@ export class ListBuilder {
       const features: FeatureVector = {};
       const evidence: Evidence = {};
       this.coFeatures(features, evidence, basket.stats.get(id), history.stats.get(id), undefined);
+      linearFeatures(features, basket.linear.get(id), history.linear.get(id));
       if (subjectVec && v && bg) {
         const cos = cosine(subjectVec, v);
         features.content = clampZ(zScore(cos, bg));
@@ -308,7 +319,15 @@ export class ListBuilder {
     ]);
     const rebuys = repeatRate >= this.minRepeatRate;
     const ownTop = [...own].sort((a, b) => b[1] - a[1]).slice(0, this.fanIn);
-    const ids = new Set<string>([...(content?.hits.map((h) => h.id) ?? []), ...basket.stats.keys(), ...history.stats.keys(), ...trending.map((t) => t.productId), ...popular.map((p) => p.productId)]);
+    const ids = new Set<string>([
+      ...(content?.hits.map((h) => h.id) ?? []),
+      ...basket.stats.keys(),
+      ...history.stats.keys(),
+      ...basket.linear.keys(),
+      ...history.linear.keys(),
+      ...trending.map((t) => t.productId),
+      ...popular.map((p) => p.productId),
+    ]);
     if (rebuys) for (const [id] of ownTop) ids.add(id);
     if (userBehaviour) for (const h of this.o.behaviour.search(userBehaviour, this.fanIn)) ids.add(h.id);
     const { items, vectors, shoppers } = await this.load([...ids]);
@@ -334,6 +353,7 @@ export class ListBuilder {
       const features: FeatureVector = {};
       const evidence: Evidence = {};
       this.coFeatures(features, evidence, basket.stats.get(id), history.stats.get(id), anchorItems);
+      linearFeatures(features, basket.linear.get(id), history.linear.get(id));
       if (profile && v && bg) {
         const cos = cosine(profile, v);
         features.content = clampZ(zScore(cos, bg));
@@ -434,6 +454,12 @@ export class ListBuilder {
     }
     return out;
   }
+}
+
+/** The linear models' summed weights (only positive weights are stored). */
+function linearFeatures(features: FeatureVector, basket: number | undefined, history: number | undefined): void {
+  if (basket !== undefined && basket > 0) features.copurchaseLinear = basket;
+  if (history !== undefined && history > 0) features.cooccurrenceLinear = history;
 }
 
 /** z-scores beyond this say nothing more (and would dominate a linear blend). */

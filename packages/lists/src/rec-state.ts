@@ -21,6 +21,12 @@ export interface NeighbourRow {
   both: number;
 }
 
+/** A linear model's weight from an anchor to an item. */
+export interface LinearRow {
+  productId: string;
+  weight: number;
+}
+
 /** `basket`: bought in one order; `history`: touched by one shopper within a few items of each other. */
 export type CoOccurrenceKind = 'basket' | 'history';
 
@@ -445,6 +451,57 @@ export class RecState {
   async userItems(userId: string): Promise<Map<string, number>> {
     const all = await this.redis.hgetall(this.keys.key('user', userId, 'items'));
     return new Map(Object.entries(all).map(([k, v]) => [k, Number(v)]));
+  }
+
+  /** Every item's support: baskets holding it (`basket`) or distinct shoppers (`history`). */
+  async allSupports(kind: CoOccurrenceKind): Promise<Map<string, number>> {
+    const all = await this.redis.hgetall(this.keys.key(kind === 'basket' ? 'basket-count' : 'item-users'));
+    return new Map(Object.entries(all).map(([k, v]) => [k, Number(v)]));
+  }
+
+  /**
+   * Stores a fitted linear item–item model as a new version (each item's strongest weights),
+   * then points readers at it; the previous version's keys expire ten minutes later, so a list
+   * being built while the pointer moves still reads a whole model.
+   */
+  async setLinearModel(kind: CoOccurrenceKind, rows: ReadonlyMap<string, readonly (readonly [string, number])[]>): Promise<number> {
+    const base = this.keys.key('linear', kind);
+    const version = await this.redis.incr(`${base}:seq`);
+    const p = this.redis.pipeline();
+    for (const [item, row] of rows) {
+      if (row.length === 0) continue;
+      const key = `${base}:v${version}:${item}`;
+      p.zadd(key, ...row.flatMap(([id, w]) => [w, id]));
+      p.expire(key, 30 * 24 * 3600);
+    }
+    p.sadd(`${base}:v${version}:items`, ...(rows.size > 0 ? [...rows.keys()] : ['']));
+    p.expire(`${base}:v${version}:items`, 30 * 24 * 3600);
+    await p.exec();
+    const previous = await this.redis.getset(`${base}:current`, String(version));
+    if (previous !== null) {
+      const old = await this.redis.smembers(`${base}:v${previous}:items`);
+      const q = this.redis.pipeline();
+      for (const item of old) q.expire(`${base}:v${previous}:${item}`, 600);
+      q.expire(`${base}:v${previous}:items`, 600);
+      await q.exec();
+    }
+    return version;
+  }
+
+  /** The current linear model's strongest weights from each anchor (empty before the first fit). */
+  async linearNeighbours(kind: CoOccurrenceKind, anchors: readonly string[], n: number): Promise<Map<string, LinearRow[]>> {
+    const out = new Map<string, LinearRow[]>();
+    const base = this.keys.key('linear', kind);
+    const version = await this.redis.get(`${base}:current`);
+    if (version === null) return out;
+    const rows = await Promise.all(anchors.map((a) => this.redis.zrevrange(`${base}:v${version}:${a}`, 0, n - 1, 'WITHSCORES')));
+    anchors.forEach((a, i) => {
+      const flat = rows[i]!;
+      const list: LinearRow[] = [];
+      for (let j = 0; j < flat.length; j += 2) list.push({ productId: flat[j]!, weight: Number(flat[j + 1]) });
+      out.set(a, list);
+    });
+    return out;
   }
 
   /**

@@ -11,3 +11,4 @@ export type { MmrItem } from './mmr';
 export { INTERACTION_WEIGHT, forwardDecayIncrement, forwardDecayValue, userProfile } from './user-profile';
 export type { ProfileEvent, UserProfileOptions } from './user-profile';
 export { cosine, dot, norm, normalizeInPlace } from './vector-math';
+export { easeWeights, easeWeightsAsync, invertSpd, invertSpdAsync } from './linear-algebra';

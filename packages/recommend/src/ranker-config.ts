@@ -13,12 +13,16 @@ export const FEATURES = [
   'copurchaseAssoc',
   /** Co-purchase confidence: both / (n_subject + 1) ≈ P(candidate in basket | subject in basket). */
   'copurchaseConf',
+  /** The basket linear model's weight (EASE^R over baskets, refitted in the background): co-purchase net of what other items explain. */
+  'copurchaseLinear',
   /** log(1 + shoppers who engaged with both within a short stretch of their history). */
   'cooccurrence',
   /** History co-occurrence association (cosine of user columns). */
   'cooccurrenceAssoc',
   /** History co-occurrence confidence ≈ P(engages with candidate | engaged with subject). */
   'cooccurrenceConf',
+  /** The history linear model's weight (EASE^R over shoppers' recent histories). */
+  'cooccurrenceLinear',
   /** Text-embedding similarity to the subject (or the shopper's profile), as σ above chance. */
   'content',
   /** Behaviour-embedding (FastRP) similarity, as σ above chance. */

@@ -303,9 +303,9 @@ export class Ranker {
     };
     const c = s.contributions;
     const sum = (...fs: Feature[]) => fs.reduce<number | undefined>((acc, f) => (c[f] === undefined ? acc : (acc ?? 0) + c[f]!), undefined);
-    const together = sum('copurchase', 'copurchaseAssoc', 'copurchaseConf');
+    const together = sum('copurchase', 'copurchaseAssoc', 'copurchaseConf', 'copurchaseLinear');
     if (ev.boughtTogether !== undefined) add(together, { code: 'bought_together', text: `bought together ${ev.boughtTogether} times`, value: ev.boughtTogether });
-    const engaged = sum('cooccurrence', 'cooccurrenceAssoc', 'cooccurrenceConf');
+    const engaged = sum('cooccurrence', 'cooccurrenceAssoc', 'cooccurrenceConf', 'cooccurrenceLinear');
     if (ev.engagedTogether !== undefined) {
       const text = ev.anchorTitle ? `shoppers who chose ${ev.anchorTitle.slice(0, 100)} also chose it (${ev.engagedTogether})` : `chosen by the same shoppers (${ev.engagedTogether})`;
       add(engaged, { code: 'chosen_together', text, value: ev.engagedTogether });

@@ -12,6 +12,8 @@ export const recommenderEnv = {
   ),
   RECS_K: env.int(20, 1, 200, 'items per list (overrides the ranker configuration’s k)'),
   RECS_MMR_LAMBDA: z.coerce.number().min(0).max(1).optional().describe('relevance vs diversity, 1 = no diversification (default: the ranker configuration’s, 1)'),
+  RECS_LINEAR_INTERVAL_MS: env.int(600_000, 0, 86_400_000, 'milliseconds between refits of the linear item–item models (EASE^R over baskets and histories; one instance at a time); 0 disables them'),
+  RECS_LINEAR_ITEMS: env.int(2000, 10, 10_000, 'items the linear models cover (the most supported); the refit inverts an n×n matrix, about 10 s of one core at 2,000'),
   RECS_HISTORY_WINDOW: env.int(20, 1, 200, 'distinct items of a shopper’s recent history each new item is paired with in the co-occurrence counts; every recommender instance must agree'),
   RECS_COALESCE_MS: env.int(100, 0, 60_000, 'milliseconds triggers for one list may wait to be merged into one recompute'),
   RECS_BEHAVIOUR_COALESCE_MS: env.int(5000, 0, 600_000, 'milliseconds behaviour-embedding triggers for one list may wait to be merged'),

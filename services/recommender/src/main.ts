@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { decodeBehaviourEmbedding, decodeEnrichedEvent, interactionDecoder } from '@affinity/contracts';
 import { IndexRouter } from '@affinity/index-router';
-import { ListBuilder, RecState } from '@affinity/lists';
+import { ListBuilder, RecState, refreshLinearModel } from '@affinity/lists';
 import { DEFAULT_RANKER_CONFIG, Ranker, type RankerConfigInput } from '@affinity/recommend';
 import { KeySpace, createRedis } from '@affinity/store';
 import { BatchConsumer, ServiceGroup, createWorkerKit, runService, registryNamespace } from '@affinity/stream';
@@ -94,6 +94,28 @@ const consumer = new BatchConsumer({
   },
 });
 
+const linearSeconds = new Histogram({
+  name: 'affinity_recs_linear_refit_seconds',
+  help: 'Time to refit a linear item–item model, by co-occurrence kind',
+  labelNames: ['kind'] as const,
+  buckets: [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+  registers: [kit.registry],
+});
+const linearItems = new Gauge({ name: 'affinity_recs_linear_items', help: 'Items the current linear model covers, by kind', labelNames: ['kind'] as const, registers: [kit.registry] });
+const linearLock = new KeySpace(config.REDIS_PREFIX).key('linear', 'lock');
+
+/** Refits the linear models if no other instance is doing so (a lock as long as the interval). */
+async function refitLinearModels(): Promise<void> {
+  const held = await redis.set(linearLock, config.INSTANCE_ID, 'PX', config.RECS_LINEAR_INTERVAL_MS, 'NX');
+  if (held !== 'OK') return;
+  for (const kind of ['basket', 'history'] as const) {
+    const r = await refreshLinearModel(state, kind, { maxItems: config.RECS_LINEAR_ITEMS });
+    linearSeconds.observe({ kind }, r.ms / 1000);
+    linearItems.set({ kind }, r.items);
+    logger.info({ kind, items: r.items, ms: Math.round(r.ms) }, 'linear item–item model refitted');
+  }
+}
+
 const timers: NodeJS.Timeout[] = [];
 const every = (ms: number, what: string, fn: () => Promise<unknown>): void => {
   let running = false;
@@ -121,6 +143,7 @@ const service = new ServiceGroup(
       start: async () => {
         every(config.RECS_TRENDING_INTERVAL_MS, 'trending refresh', () => recommender.tickTrending());
         every(60_000, 'calibration refresh', () => builder.refreshCalibration());
+        if (config.RECS_LINEAR_INTERVAL_MS > 0) every(config.RECS_LINEAR_INTERVAL_MS, 'linear model refit', refitLinearModels);
       },
       close: () => timers.forEach((t) => clearInterval(t)),
     },

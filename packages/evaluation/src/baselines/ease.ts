@@ -1,3 +1,4 @@
+import { easeWeights } from '@affinity/recommend';
 import type { ContextMatrix } from './contexts';
 import { MatrixBaseline, type MatrixBaselineOptions } from './matrix-baseline';
 
@@ -16,41 +17,6 @@ interface EaseModel {
 
 /** Fitted models per matrix and settings: variants that differ only in how lists are cut share one. */
 const MODELS = new WeakMap<ContextMatrix, Map<string, EaseModel>>();
-
-/**
- * In-place inverse of a symmetric positive definite matrix (row-major n×n) by Gauss–Jordan
- * elimination without pivoting (stable for SPD matrices).
- */
-export function invertSpd(a: Float64Array, n: number): void {
-  const row = new Float64Array(n);
-  for (let k = 0; k < n; k++) {
-    const pivot = a[k * n + k]!;
-    if (!(pivot > 0)) throw new Error(`matrix is not positive definite at ${k}`);
-    const inv = 1 / pivot;
-    // Row k ← row k / pivot, with the identity column folded in place.
-    const rk = k * n;
-    for (let j = 0; j < n; j++) a[rk + j]! *= inv;
-    a[rk + k] = inv;
-    row.set(a.subarray(rk, rk + n));
-    for (let i = 0; i < n; i++) {
-      if (i === k) continue;
-      const ri = i * n;
-      const f = a[ri + k]!;
-      if (f === 0) continue;
-      const r = a.subarray(ri, ri + n);
-      let j = 0;
-      // Unrolled by four: about 1.5× faster in V8 than the plain loop.
-      for (; j + 4 <= n; j += 4) {
-        r[j]! -= f * row[j]!;
-        r[j + 1]! -= f * row[j + 1]!;
-        r[j + 2]! -= f * row[j + 2]!;
-        r[j + 3]! -= f * row[j + 3]!;
-      }
-      for (; j < n; j++) r[j]! -= f * row[j]!;
-      a[ri + k] = -f * inv;
-    }
-  }
-}
 
 /**
  * EASE^R (Steck, WWW 2019): the closed-form item–item linear model B = I − P·diag(1/diag P)
@@ -100,14 +66,7 @@ export class EaseBaseline extends MatrixBaseline {
     }
     let diag = 0;
     for (let s = 0; s < n; s++) diag += g[s * n + s]!;
-    const lambda = this.lambdaFactor * (n > 0 ? diag / n : 1);
-    for (let s = 0; s < n; s++) g[s * n + s]! += lambda;
-    if (n > 0) invertSpd(g, n);
-    // B[i][j] = −P[i][j] / P[j][j], zero diagonal.
-    const b = g;
-    const pd = new Float64Array(n);
-    for (let j = 0; j < n; j++) pd[j] = g[j * n + j]!;
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) b[i * n + j] = i === j ? 0 : -g[i * n + j]! / pd[j]!;
+    const b = n > 0 ? easeWeights(g, n, this.lambdaFactor * (diag / n)) : g;
     return { slot, items, b };
   }
 

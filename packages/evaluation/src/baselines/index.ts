@@ -5,7 +5,7 @@ import { CoCountBaseline, ItemKnnBaseline, PopularityBaseline, type HistoryPolic
 
 export { ContextMatrix } from './contexts';
 export type { ContextKind } from './contexts';
-export { EaseBaseline, invertSpd } from './ease';
+export { EaseBaseline } from './ease';
 export { Item2VecBaseline } from './item2vec';
 export { CoCountBaseline, ItemKnnBaseline, MatrixBaseline, PopularityBaseline } from './matrix-baseline';
 
