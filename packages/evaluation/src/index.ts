@@ -1,4 +1,5 @@
-export { baselineFamilies } from './baselines';
+export { CoCountBaseline, ContextMatrix, EaseBaseline, Item2VecBaseline, ItemKnnBaseline, MatrixBaseline, PopularityBaseline, baselineFamilies } from './baselines';
+export type { ContextKind } from './baselines';
 export { DATASETS, datasetSummaries, loadDataset } from './datasets';
 export type { Rejected } from './datasets';
 export { Aggregator, scoreQuery } from './metrics';
