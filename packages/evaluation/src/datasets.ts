@@ -169,7 +169,8 @@ function loadDirectory(dir: string): Raw {
   const hasOrders = events.some((e) => e.orderId !== undefined);
   const main = meta.main ?? { task: hasOrders ? 'basket' : 'next-items', metric: hasOrders ? 'recall@10' : 'recall@20' };
   if (!TASK_NAMES.includes(main.task)) throw new Error(`${dir}/dataset.json: unknown main task ${main.task}`);
-  return { description: meta.description ?? `the log in ${dir}`, attribution: meta.attribution ?? 'supplied by the user', products, events, main };
+  for (const t of meta.tasks ?? []) if (!TASK_NAMES.includes(t)) throw new Error(`${dir}/dataset.json: unknown task ${t}`);
+  return { description: meta.description ?? `the log in ${dir}`, attribution: meta.attribution ?? 'supplied by the user', products, events, main, ...(meta.tasks ? { tasks: meta.tasks } : {}) };
 }
 
 /** A built-in development log by name, or a directory in the format of {@link loadDirectory}. */
