@@ -1,8 +1,11 @@
 import type { Interaction } from '@affinity/contracts';
 import { SeededRandom } from '@affinity/contracts';
 import { easeWeights, invertSpd } from '@affinity/recommend';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Aggregator, ContextMatrix, CoCountBaseline, EaseBaseline, ItemKnnBaseline, buildTasks, logisticRegression, scoreQuery, timeSplit, type Query } from '../src';
+import { Aggregator, ContextMatrix, loadDataset, CoCountBaseline, EaseBaseline, ItemKnnBaseline, buildTasks, logisticRegression, scoreQuery, timeSplit, type Query } from '../src';
 
 let n = 0;
 const ev = (userId: string, productId: string, ts: number, extra: Partial<Interaction> = {}): Interaction => ({
@@ -191,5 +194,34 @@ describe('linear algebra', () => {
     expect(w[0]).toBeCloseTo(1.5, 0);
     expect(w[1]).toBeCloseTo(-1, 0);
     expect(Math.abs(w[2]!)).toBeLessThan(0.1);
+  });
+});
+
+describe('your own log', () => {
+  it('reads products.csv, events.csv and dataset.json, validates every row with the topic schemas, and orders events by time', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'affinity-log-'));
+    try {
+      writeFileSync(join(dir, 'products.csv'), 'productId,title,category,brand\nm1,"Alien, the film",Films > Sci-fi,Fox\nm2,Heat,Films > Crime,\n');
+      writeFileSync(join(dir, 'events.csv'), 'userId,productId,type,ts,rating\nu1,m2,rating,2024-01-02T00:00:00Z,4\nu1,m1,rating,1704067200000,5\nu2,m1,rating,2024-02-30T00:00:00Z,3\nu2,m1,purchase,1704067200000,\n');
+      writeFileSync(join(dir, 'dataset.json'), JSON.stringify({ description: 'films', main: { task: 'next-items', metric: 'recall@20' }, tasks: ['next-items', 'cold-users'] }));
+      const { dataset, rejected } = loadDataset(dir);
+      expect(dataset.products.map((p) => [p.productId, p.title, p.categoryPath, p.brand])).toEqual([
+        ['m1', 'Alien, the film', ['Films', 'Sci-fi'], 'Fox'],
+        ['m2', 'Heat', ['Films', 'Crime'], undefined],
+      ]);
+      // 30 February does not exist: rejected and counted, the rest kept in time order.
+      expect(rejected.events).toBe(1);
+      expect(rejected.firstReason).toMatch(/ts/);
+      expect(dataset.events.map((e) => [e.userId, e.productId, e.type, e.rating ?? null])).toEqual([
+        ['u1', 'm1', 'rating', 5],
+        ['u2', 'm1', 'purchase', null],
+        ['u1', 'm2', 'rating', 4],
+      ]);
+      expect(dataset.events[0]!.sessionId).toBe('u1');
+      expect(dataset.main).toEqual({ task: 'next-items', metric: 'recall@20' });
+      expect(dataset.tasks).toEqual(['next-items', 'cold-users']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
