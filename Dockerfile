@@ -12,7 +12,9 @@ COPY packages ./packages
 COPY services ./services
 COPY bench/package.json ./bench/package.json
 COPY test/package.json ./test/package.json
-RUN npm ci --no-audit --no-fund && mkdir -p /var/lib/affinity/index && chown node:node /var/lib/affinity/index
+# --include=dev: services run TypeScript through tsx, a devDependency, and NODE_ENV=production
+# (set above) would make npm leave devDependencies out.
+RUN npm ci --include=dev --no-audit --no-fund && mkdir -p /var/lib/affinity/index && chown node:node /var/lib/affinity/index
 COPY data ./data
 COPY scripts ./scripts
 COPY tsconfig.base.json tsconfig.json ./

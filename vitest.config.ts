@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
  * One vitest run covers the whole workspace:
  * - `unit`: pure logic next to each package/service, no network, fast;
  * - `integration`: test/ suites against a real Kafka broker and Redis server
- *   (found via KAFKA_BROKERS / REDIS_URL, see test/support/stack.ts).
+ *   (found via KAFKA_BROKERS / REDIS_URL, see test/support/global-setup.ts).
  */
 export default defineConfig({
   test: {

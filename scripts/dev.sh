@@ -78,6 +78,16 @@ cmd_eval() {
   npx tsx "$ROOT/packages/evaluation/src/cli.ts" "$@"
 }
 
+# Works on whatever KAFKA_BROKERS / REDIS_URL point at (the local stack by default); starts nothing.
+cmd_dlq() {
+  case "${1:-}" in
+    replay) shift ;;
+    *) die "usage: ./dev dlq replay <topic> [--code CODE] [--error-class NAME] [--group GROUP] [--dry-run] [--force] [--json]" ;;
+  esac
+  "$ROOT/scripts/ensure-deps.sh" node
+  npx tsx "$ROOT/scripts/dlq-replay.ts" "$@"
+}
+
 cmd_demo() {
   "$ROOT/scripts/ensure-deps.sh" all
   stack_up
@@ -95,6 +105,7 @@ case "${1:-help}" in
   lint) cmd_lint ;;
   bench) shift; cmd_bench "$@" ;;
   eval) shift; cmd_eval "$@" ;;
-  help | -h | --help) sed -n '2,9p' "$ROOT/dev" | sed 's/^# \{0,1\}//' ;;
+  dlq) shift; cmd_dlq "$@" ;;
+  help | -h | --help) sed -n '2,10p' "$ROOT/dev" | sed 's/^# \{0,1\}//' ;;
   *) die "unknown command $1 (try ./dev help)" ;;
 esac

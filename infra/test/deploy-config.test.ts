@@ -69,6 +69,17 @@ describe('docker-compose.yml agrees with the services', () => {
     const dockerfile = readFileSync(resolve(ROOT, 'Dockerfile'), 'utf8');
     expect(dockerfile).toMatch(/services\/\$SERVICE\/src\/main\.ts/);
   });
+
+  it('the image installs tsx, which runs the services, although NODE_ENV=production omits devDependencies', () => {
+    const dockerfile = readFileSync(resolve(ROOT, 'Dockerfile'), 'utf8');
+    const pkg = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+    expect(dockerfile).toMatch(/node --import tsx/);
+    expect(pkg.devDependencies.tsx, 'tsx is a devDependency').toBeDefined();
+    const install = dockerfile.split('\n').find((l) => /^RUN npm ci\b/.test(l));
+    const production = /^ENV [^#]*NODE_ENV=production/m.test(dockerfile.slice(0, dockerfile.indexOf(install ?? '')));
+    expect(install, 'a RUN npm ci line').toBeDefined();
+    if (production) expect(install).toMatch(/--include=dev/);
+  });
 });
 
 describe('infra/k8s agrees with the services', () => {

@@ -6,7 +6,7 @@ import { Interaction } from './schemas/interaction';
 import { CatalogEvent } from './schemas/product';
 import { RecommendationUpdate } from './schemas/recommendation';
 
-/** Base names of the topics in DESIGN.md; deployments and tests may add a prefix. */
+/** Base names of the topics (docs/architecture.md "Topics"); deployments and tests may add a prefix. */
 export const TOPIC = {
   catalog: 'catalog.products.v1',
   interactions: 'interactions.v1',

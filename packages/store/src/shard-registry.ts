@@ -40,9 +40,10 @@ return released
 `);
 
 /**
- * Who owns which vector-index shard (DESIGN.md "Scale-out"): a Redis hash partition → owner,
- * plus a heartbeat key per instance with a TTL. Ownership follows Kafka's assignment; the
- * heartbeat lets readers tell a live owner from a crashed one before Kafka has reassigned.
+ * Who owns which vector-index shard (docs/architecture.md "Scale-out"): a Redis hash
+ * partition → owner, plus a heartbeat key per instance with a TTL. Ownership follows Kafka's
+ * assignment; the heartbeat lets readers tell a live owner from a crashed one before Kafka has
+ * reassigned.
  */
 export class ShardRegistry {
   private readonly ttlMs: number;

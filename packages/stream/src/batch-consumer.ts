@@ -159,7 +159,7 @@ function isMembershipError(err: unknown): err is Error {
 }
 
 /**
- * The consumer every Affinity worker runs (DESIGN.md "packages/stream").
+ * The consumer every Affinity worker runs (docs/architecture.md "packages/stream").
  *
  * Per partition batch: decode and validate each record; invalid ones go to `<topic>.dlq`
  * with the reason and source offset; valid ones reach the handler in chunks of

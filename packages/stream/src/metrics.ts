@@ -3,8 +3,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export { Registry } from 'prom-client';
 
 /**
- * The metrics every consumer reports (STYLE.md §6). One instance per process registry;
- * labels: `group`, `topic`, and `partition` for lag.
+ * The metrics every consumer reports (docs/style.md "Observability is part of the contract";
+ * the list with meanings: docs/operations.md "Health and metrics"). One instance per process
+ * registry; labels: `group`, `topic`, and `partition` for lag.
  */
 export class StreamMetrics {
   readonly registry: Registry;

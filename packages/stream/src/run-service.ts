@@ -40,8 +40,8 @@ export interface RunningService {
 }
 
 /**
- * The one place that maps SIGTERM/SIGINT to `close()` (STYLE.md §5). A second signal or an
- * expired grace period exits at once; uncaught errors close what they can and exit 1.
+ * The one place that maps SIGTERM/SIGINT to `close()` (docs/style.md "One lifecycle"). A second
+ * signal or an expired grace period exits at once; uncaught errors close what they can and exit 1.
  */
 export async function runService(service: Service, options: RunServiceOptions): Promise<RunningService> {
   const log = options.logger;

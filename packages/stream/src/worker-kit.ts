@@ -20,8 +20,9 @@ export interface WorkerKit {
   /** Consumer group ids with the prefix applied (tests isolate groups too). */
   group(suffix: string): string;
   /**
-   * Creates missing topics (all of DESIGN.md's, with their DLQs) unless AFFINITY_CREATE_TOPICS
-   * is false; every service calls it at start, so a fresh cluster needs no separate init step.
+   * Creates missing topics (every topic of docs/architecture.md "Topics", with its DLQ) unless
+   * AFFINITY_CREATE_TOPICS is false; every service calls it at start, so a fresh cluster needs
+   * no separate init step.
    */
   ensureTopics(): Promise<void>;
 }

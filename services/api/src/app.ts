@@ -129,7 +129,7 @@ const SearchQuery = z.object({
 });
 
 /**
- * The Affinity HTTP API (DESIGN.md "services/api"): stateless; writes go to Kafka, reads come
+ * The Affinity HTTP API (docs/architecture.md "services/api"): stateless; writes go to Kafka, reads come
  * from Redis (lists, catalog copy) and the vector-index shards (search).
  */
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {

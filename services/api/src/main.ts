@@ -1,4 +1,4 @@
-/** The HTTP API (DESIGN.md "services/api"): stateless; run as many as you like. */
+/** The HTTP API (docs/architecture.md "services/api"): stateless; run as many as you like. */
 import { DEFAULT_MODEL_ID, Embedder, ModelNotFoundError } from '@affinity/embeddings';
 import { IndexRouter } from '@affinity/index-router';
 import { KeySpace, ServingStore, createRedis } from '@affinity/store';

@@ -1,5 +1,5 @@
 /**
- * The enricher (DESIGN.md "services/enricher"): catalog.products.v1 → products.enriched.v1.
+ * The enricher (docs/architecture.md "services/enricher"): catalog.products.v1 → products.enriched.v1.
  * Validates (the decoder sends bad records to the DLQ), extracts attributes, embeds the text
  * with a real ONNX model, and publishes enriched products or tombstones.
  */

@@ -1,5 +1,5 @@
 /**
- * The graph worker (DESIGN.md "services/graph"): consumes interactions.v1, folds each batch into
+ * The graph worker (docs/architecture.md "services/graph"): consumes interactions.v1, folds each batch into
  * the behaviour graph, refreshes the FastRP vectors of the nodes it touched and publishes the
  * ones that moved to embeddings.behaviour.v1.
  *

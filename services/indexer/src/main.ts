@@ -1,5 +1,5 @@
 /**
- * The indexer (DESIGN.md "services/indexer"): a consumer group on products.enriched.v1 where
+ * The indexer (docs/architecture.md "services/indexer"): a consumer group on products.enriched.v1 where
  * each assigned partition is an HNSW shard. On assignment: restore the newest snapshot and
  * replay from its offset, then announce ownership in the Redis registry; on revocation:
  * snapshot and release. Shards are snapshotted periodically; queries arrive on POST /knn.

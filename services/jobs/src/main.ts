@@ -1,5 +1,5 @@
 /**
- * The jobs service (DESIGN.md "services/jobs"): BullMQ workers for heavy work that must not
+ * The jobs service (docs/architecture.md "services/jobs"): BullMQ workers for heavy work that must not
  * stall the live stream. Today: the embedding backfill of a model upgrade. (The FastRP full
  * recompute job is processed by the graph leader, which holds the graph in memory; index
  * snapshots are timed by each indexer.)

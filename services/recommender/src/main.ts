@@ -1,5 +1,5 @@
 /**
- * The recommender (DESIGN.md "services/recommender"): listens to enriched products, behaviour
+ * The recommender (docs/architecture.md "services/recommender"): listens to enriched products, behaviour
  * embeddings and interactions; recomputes the lists each batch touched; publishes them to
  * recs.v1 (compacted, key kind:subject) and writes the serving copies to Redis.
  */

@@ -53,7 +53,7 @@ const FANOUT = 'fanout';
 const trigger = (kind: RecKind | typeof FANOUT, subjectId: string, e: { eventId: string; ts: number }): Trigger => ({ listId: `${kind}:${subjectId}`, eventId: e.eventId, ts: e.ts });
 
 /**
- * Consumes events into shared state and into the queue of lists to recompute (DESIGN.md
+ * Consumes events into shared state and into the queue of lists to recompute (docs/architecture.md
  * "services/recommender"); a scheduler loop beside the consumer recomputes queued lists and
  * publishes them to recs.v1 and Redis. Deletes and out-of-stock products are purged from every
  * list that holds them at once, through the reverse index, without waiting for a recompute.
