@@ -152,6 +152,27 @@ describe('API against real Kafka and Redis', () => {
     await pump.catch(() => undefined);
   });
 
+  it('answers a subscription to a list that does not exist yet at once: headers and a first comment, not after the 15 s keep-alive', async () => {
+    const started = Date.now();
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(), 2000);
+    try {
+      const res = await call('/v1/subscribe/similar/no-list-yet', { key: READ, signal: ctl.signal }).catch((err: unknown) => {
+        throw new Error(`no response headers within 2 s: ${String(err)}`);
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+      const reader = res.body!.getReader();
+      const first = await reader.read();
+      expect(new TextDecoder().decode(first.value)).toMatch(/^:/); // an SSE comment: the stream is open
+      expect(Date.now() - started).toBeLessThan(2000);
+      await reader.cancel();
+    } finally {
+      clearTimeout(timer);
+      ctl.abort();
+    }
+  });
+
   it('the typed client: publishes over HTTP and Kafka, validates before sending, subscribes to recs.v1', async () => {
     const http = new AffinityHttpClient({ baseUrl: base, apiKey: WRITE });
     const accepted = await http.publishInteractions([{ type: 'click', userId: 'u7', productId: 'p7', sessionId: 's7' }]);

@@ -312,15 +312,27 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    const send = (event: string, data: string): void => void res.write(`event: ${event}\ndata: ${data}\n\n`);
+    // Node sends the headers with the first write: write a comment now, so a subscriber to a list
+    // that does not exist yet knows at once that it is subscribed (not after the first keep-alive).
+    const write = (chunk: string): void => void (res.writableEnded || res.destroyed || res.write(chunk));
+    write(': subscribed\n\n');
+    const send = (event: string, data: string): void => write(`event: ${event}\ndata: ${data}\n\n`);
     const unsubscribe = deps.feed.subscribe(key, (u) => (u === null ? send('deleted', JSON.stringify({ key })) : send('update', JSON.stringify(u))));
-    const current = await deps.serving.listJson(kind, subjectId);
-    if (current !== undefined) send('update', current);
-    const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
-    req.raw.on('close', () => {
+    const ping = setInterval(() => write(': ping\n\n'), 15_000);
+    // Before the first await: a subscriber gone while the stored list is read must not stay subscribed.
+    res.on('close', () => {
       clearInterval(ping);
       unsubscribe();
     });
+    try {
+      const current = await deps.serving.listJson(kind, subjectId);
+      if (current !== undefined) send('update', current);
+    } catch (err) {
+      // The status line is sent: say what happened in the stream, and end it (EventSource reconnects).
+      deps.logger.warn({ err, key }, 'subscription: reading the stored list failed');
+      send('error', JSON.stringify(errorBody('UNAVAILABLE', 'the stored list could not be read; reconnect')));
+      res.end();
+    }
   });
 
   return app;

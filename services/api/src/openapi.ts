@@ -90,7 +90,7 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/v1/subscribe/{kind}/{subjectId}': {
         get: {
-          summary: 'Server-sent events: the current list, then every update (event: update) or deletion (event: deleted).',
+          summary: 'Server-sent events: a comment at once (the stream is open, even for a list that does not exist yet), the current list if there is one, then every update (event: update) or deletion (event: deleted).',
           parameters: [{ name: 'kind', in: 'path', required: true, schema: { type: 'string', enum: ['similar', 'complementary', 'personalized', 'trending'] } }, idParam('subjectId')],
           responses: { '200': { description: 'text/event-stream' }, ...errors },
         },
