@@ -36,10 +36,12 @@ const app = await buildApp({
   embedder: queryEmbedder,
   logger,
   auth: { readKeys: config.API_READ_KEYS, writeKeys: config.API_WRITE_KEYS },
+  trustProxy: config.API_TRUST_PROXY,
   limits: {
     bodyBytes: config.API_BODY_LIMIT_BYTES,
     eventsPerRequest: config.API_MAX_EVENTS_PER_REQUEST,
     requestsPerMinute: config.API_RATE_LIMIT_PER_MINUTE,
+    authFailuresPerMinute: config.API_AUTH_FAILURES_PER_MINUTE,
     maxFutureSkewMs: config.EVENT_MAX_FUTURE_SKEW_MS,
   },
   ready: () => ready && feed.ready && redis.status === 'ready',

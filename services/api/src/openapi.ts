@@ -19,7 +19,7 @@ const errors = {
   '401': errorResponse('No API key'),
   '403': errorResponse('Key not allowed for this operation'),
   '414': errorResponse('URL, or a path parameter, too long'),
-  '429': errorResponse('Rate limited'),
+  '429': errorResponse('Rate limited (RATE_LIMITED), or too many failed authentications from this address (AUTH_RATE_LIMITED); Retry-After says when to retry'),
   '431': errorResponse('Request headers too large'),
 };
 const bodyErrors = { '413': errorResponse('Body too large'), '415': errorResponse('Body not application/json') };
