@@ -13,6 +13,7 @@ const READ = 'read-key-0123456789abcdef';
 /** Used only by the rate-limit test, so its one-minute window starts with that test. */
 const LIMITED = 'limited-key-0123456789abcdef';
 const HOUR = 3600 * 1000;
+const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
 let t: TestEnv;
 let kafka: Kafka;
 let redis: Redis;
@@ -304,6 +305,16 @@ describe('API against real Kafka and Redis', () => {
     expect(((await limited.json()) as { error: string }).error).toBe('RATE_LIMITED');
   });
 
+  it('listens on 127.0.0.1 only when HTTP_HOST is unset (the default), and serves /metrics without a token when METRICS_TOKEN is unset', async () => {
+    const port = Number(new URL(base).port);
+    expect((await from('127.0.0.1', '/healthz', {}, `http://127.0.0.1:${port}`)).status).toBe(200);
+    // Another address of this machine (all of 127/8 is loopback on Linux): refused.
+    await expect(from('127.0.0.1', '/healthz', {}, `http://127.0.0.2:${port}`)).rejects.toThrow(/ECONNREFUSED/);
+    const metrics = await fetch(`${base}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain('affinity_');
+  });
+
   it('a keyless client cannot pick its own address with X-Forwarded-For when API_TRUST_PROXY is unset (the default)', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 650; i++) statuses.push((await from('127.0.0.3', '/openapi.json', { 'x-forwarded-for': `198.51.100.${i % 250}, 203.0.113.${i % 200}` })).status);
@@ -332,7 +343,7 @@ describe('API against real Kafka and Redis', () => {
 
 });
 
-describe('API behind a proxy named in API_TRUST_PROXY', () => {
+describe('API behind a proxy named in API_TRUST_PROXY, listening on every interface, metrics behind a token', () => {
   let proxied: ChildWorker;
   let proxiedBase: string;
 
@@ -343,6 +354,8 @@ describe('API behind a proxy named in API_TRUST_PROXY', () => {
       API_AUTH_FAILURES_PER_MINUTE: '5',
       // The test's "proxy" is 127.0.0.1; clients that come from elsewhere in 127/8 reach the API directly.
       API_TRUST_PROXY: '127.0.0.1',
+      HTTP_HOST: '0.0.0.0',
+      METRICS_TOKEN: METRICS_TOKEN,
     }));
   });
 
@@ -375,5 +388,21 @@ describe('API behind a proxy named in API_TRUST_PROXY', () => {
     expectTooMany(await guess('198.51.100.200', READ), 'AUTH_RATE_LIMITED');
     // Another client behind the same proxy is not blocked.
     expect((await guess('198.51.100.201', READ)).status).toBe(404);
+  });
+
+  it('HTTP_HOST=0.0.0.0 listens on every interface; with METRICS_TOKEN, /metrics needs the token and probes do not', async () => {
+    const port = Number(new URL(proxiedBase).port);
+    expect((await from('127.0.0.1', '/healthz', {}, `http://127.0.0.2:${port}`)).status).toBe(200);
+    const metrics = (authorization?: string) => from('127.0.0.8', '/metrics', authorization ? { authorization } : {}, proxiedBase);
+    for (const res of [await metrics(), await metrics('Bearer wrong-token-0123456789abcdef'), await metrics(`Basic ${METRICS_TOKEN}`)]) {
+      expect(res.status).toBe(401);
+      expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
+      expect(JSON.parse(res.body)).toEqual({ error: 'UNAUTHENTICATED', message: expect.stringMatching(/METRICS_TOKEN/), issues: [] });
+    }
+    const ok = await metrics(`bearer ${METRICS_TOKEN}`);
+    expect(ok.status).toBe(200);
+    expect(ok.body).toContain('affinity_');
+    expect((await from('127.0.0.8', '/healthz', {}, proxiedBase)).status).toBe(200);
+    expect((await from('127.0.0.8', '/readyz', {}, proxiedBase)).status).toBe(200);
   });
 });

@@ -21,7 +21,7 @@ import {
 } from '@affinity/contracts';
 import type { IndexRouter, KnnFilter } from '@affinity/index-router';
 import type { ServingStore } from '@affinity/store';
-import type { EventProducer, Logger } from '@affinity/stream';
+import { type EventProducer, type Logger, METRICS_UNAUTHORIZED, type MetricsExposure, metricsAccess } from '@affinity/stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AuthFailureThrottle } from './auth-throttle';
@@ -57,6 +57,8 @@ export interface ApiDeps {
   /** Extra readiness (Kafka/Redis connected). */
   ready(): boolean;
   metrics(): Promise<{ contentType: string; body: string }>;
+  /** Who may read /metrics (METRICS_ENABLED, METRICS_TOKEN). @defaultValue enabled, no token */
+  metricsExposure?: MetricsExposure;
 }
 
 type Scope = 'read' | 'write';
@@ -236,10 +238,17 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   // ---- health, metrics, docs -------------------------------------------------------
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => (deps.ready() ? { status: 'ok' } : reply.code(503).send({ status: 'unavailable' })));
-  app.get('/metrics', async (_req, reply) => {
-    const m = await deps.metrics();
-    return reply.type(m.contentType).send(m.body);
-  });
+  // METRICS_ENABLED=false: no such route (404 like any other). With METRICS_TOKEN, a wrong or
+  // missing token is a failed authentication like a wrong API key (and throttled the same way).
+  if (deps.metricsExposure?.enabled !== false) {
+    app.get('/metrics', async (req, reply) => {
+      if (metricsAccess(deps.metricsExposure, req.headers.authorization) !== 'ok') {
+        return sendError(reply.headers(METRICS_UNAUTHORIZED.headers), 401, METRICS_UNAUTHORIZED.error, METRICS_UNAUTHORIZED.message);
+      }
+      const m = await deps.metrics();
+      return reply.type(m.contentType).send(m.body);
+    });
+  }
   app.get('/openapi.json', async () => openApiDocument());
 
   // ---- ingest -----------------------------------------------------------------------

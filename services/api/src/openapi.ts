@@ -97,7 +97,13 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'ok' } } } },
       '/readyz': { get: { summary: 'Readiness', security: [], responses: { '200': { description: 'ok' }, '503': { description: 'not ready' } } } },
-      '/metrics': { get: { summary: 'Prometheus metrics', security: [], responses: { '200': { description: 'text/plain' } } } },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics: open unless METRICS_TOKEN is set (then Authorization: Bearer <metrics token>); absent when METRICS_ENABLED=false',
+          security: [{}, { bearer: [] }],
+          responses: { '200': { description: 'text/plain' }, '401': errorResponse('METRICS_TOKEN is set and the request does not carry it'), '404': errorResponse('METRICS_ENABLED=false') },
+        },
+      },
     },
   };
   return cached;
