@@ -3,9 +3,11 @@
 #   docker run -e SERVICE=api -p 8080:8080 affinity
 FROM node:20-bookworm-slim
 WORKDIR /app
+# HTTP_HOST: in a container, loopback is reachable from nowhere else (not even a published port).
 ENV ONNXRUNTIME_NODE_INSTALL=skip \
     AFFINITY_CACHE=/opt/affinity \
-    NODE_ENV=production
+    NODE_ENV=production \
+    HTTP_HOST=0.0.0.0
 # hnswlib-node (an optional benchmark baseline) cannot compile here without g++; npm ci skips it.
 COPY package.json package-lock.json ./
 COPY packages ./packages

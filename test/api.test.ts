@@ -1,3 +1,4 @@
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:net';
 import { AffinityHttpClient, ApiError, KafkaEventPublisher, RecsSubscriber, type RecsChange } from '@affinity/client';
 import { RecommendationUpdate, ValidationError, encodeJson, newEventId, parseWith, recKey, topicName } from '@affinity/contracts';
@@ -12,6 +13,7 @@ const READ = 'read-key-0123456789abcdef';
 /** Used only by the rate-limit test, so its one-minute window starts with that test. */
 const LIMITED = 'limited-key-0123456789abcdef';
 const HOUR = 3600 * 1000;
+const METRICS_TOKEN = 'metrics-token-0123456789abcdef';
 let t: TestEnv;
 let kafka: Kafka;
 let redis: Redis;
@@ -20,24 +22,26 @@ let prefix: string;
 let api: ChildWorker;
 let base: string;
 
+/** The API as its own process on a free port, once it is ready. */
+async function startApi(label: string, env: Record<string, string>): Promise<{ worker: ChildWorker; base: string }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const worker = spawnWorker('services/api/src/main.ts', t.serviceEnv({ HTTP_PORT: String(port), ...env }), `${prefix}${label}`);
+  await waitFor(() => fetch(`${url}/readyz`).then((r) => r.status), (s) => s === 200, 120_000, `${label} ready`);
+  return { worker, base: url };
+}
+
 beforeAll(async () => {
   t = await openTestEnv('api');
   ({ kafka, redis, producer, prefix } = t);
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  api = spawnWorker(
-    'services/api/src/main.ts',
-    t.serviceEnv({
-      HTTP_PORT: String(port),
-      API_WRITE_KEYS: WRITE,
-      API_READ_KEYS: `${READ},${LIMITED}`,
-      API_RATE_LIMIT_PER_MINUTE: '40',
-      API_BODY_LIMIT_BYTES: '4096',
-      EVENT_MAX_FUTURE_SKEW_MS: String(HOUR),
-    }),
-    `${prefix}api`,
-  );
-  await waitFor(() => fetch(`${base}/readyz`).then((r) => r.status), (s) => s === 200, 120_000, 'api ready');
+  ({ worker: api, base } = await startApi('api', {
+    API_WRITE_KEYS: WRITE,
+    API_READ_KEYS: `${READ},${LIMITED}`,
+    API_RATE_LIMIT_PER_MINUTE: '40',
+    API_AUTH_FAILURES_PER_MINUTE: '20',
+    API_BODY_LIMIT_BYTES: '4096',
+    EVENT_MAX_FUTURE_SKEW_MS: String(HOUR),
+  }));
 });
 
 afterAll(async () => {
@@ -57,6 +61,32 @@ async function rawHttp(request: string): Promise<{ status: number; json: unknown
   });
   const [head, body] = response.split('\r\n\r\n');
   return { status: Number(head!.split(' ')[1]), json: JSON.parse(body!) as unknown };
+}
+
+/**
+ * A request from a chosen source address. 127.0.0.0/8 is all loopback on Linux, so each test
+ * can be a client of its own (rate limits count per client address), and none needs a network.
+ */
+function from(source: string, path: string, headers: Record<string, string> = {}, url = base): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: hostname, port, path, headers, localAddress: source, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The API's error shape, for a 429: `error` as given, and a Retry-After in seconds within the minute. */
+function expectTooMany(res: { status: number; headers: IncomingHttpHeaders; body: string }, error: string): void {
+  expect(res.status).toBe(429);
+  expect(JSON.parse(res.body)).toEqual({ error, message: expect.stringMatching(/retry in \d+ s$/), issues: [] });
+  expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+  expect(Number(res.headers['retry-after'])).toBeLessThanOrEqual(60);
 }
 
 const call = (path: string, init: RequestInit & { key?: string } = {}) =>
@@ -150,6 +180,27 @@ describe('API against real Kafka and Redis', () => {
     expect(parseWith(RecommendationUpdate, JSON.parse(events.at(-1)!.split('data: ')[1]!)).items[0]!.productId).toBe('p3');
     await reader.cancel();
     await pump.catch(() => undefined);
+  });
+
+  it('answers a subscription to a list that does not exist yet at once: headers and a first comment, not after the 15 s keep-alive', async () => {
+    const started = Date.now();
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(), 2000);
+    try {
+      const res = await call('/v1/subscribe/similar/no-list-yet', { key: READ, signal: ctl.signal }).catch((err: unknown) => {
+        throw new Error(`no response headers within 2 s: ${String(err)}`);
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+      const reader = res.body!.getReader();
+      const first = await reader.read();
+      expect(new TextDecoder().decode(first.value)).toMatch(/^:/); // an SSE comment: the stream is open
+      expect(Date.now() - started).toBeLessThan(2000);
+      await reader.cancel();
+    } finally {
+      clearTimeout(timer);
+      ctl.abort();
+    }
   });
 
   it('the typed client: publishes over HTTP and Kafka, validates before sending, subscribes to recs.v1', async () => {
@@ -252,5 +303,106 @@ describe('API against real Kafka and Redis', () => {
     const limited = await call('/v1/trending', { key: LIMITED });
     expect(limited.status).toBe(429);
     expect(((await limited.json()) as { error: string }).error).toBe('RATE_LIMITED');
+  });
+
+  it('listens on 127.0.0.1 only when HTTP_HOST is unset (the default), and serves /metrics without a token when METRICS_TOKEN is unset', async () => {
+    const port = Number(new URL(base).port);
+    expect((await from('127.0.0.1', '/healthz', {}, `http://127.0.0.1:${port}`)).status).toBe(200);
+    // Another address of this machine (all of 127/8 is loopback on Linux): refused.
+    await expect(from('127.0.0.1', '/healthz', {}, `http://127.0.0.2:${port}`)).rejects.toThrow(/ECONNREFUSED/);
+    const metrics = await fetch(`${base}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain('affinity_');
+  });
+
+  it('a keyless client cannot pick its own address with X-Forwarded-For when API_TRUST_PROXY is unset (the default)', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 650; i++) statuses.push((await from('127.0.0.3', '/openapi.json', { 'x-forwarded-for': `198.51.100.${i % 250}, 203.0.113.${i % 200}` })).status);
+    // One client, one budget of 40 (API_RATE_LIMIT_PER_MINUTE), whatever the header says.
+    expect(statuses.filter((s) => s === 200)).toHaveLength(40);
+    expect(statuses.slice(40).every((s) => s === 429)).toBe(true);
+    expectTooMany(await from('127.0.0.3', '/openapi.json', { 'x-forwarded-for': '192.0.2.1' }), 'RATE_LIMITED');
+  });
+
+  it('throttles failed authentication per client address: many wrong keys get 429, the right key too while blocked, probes never', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 650; i++) statuses.push((await from('127.0.0.5', '/v1/trending', { 'x-api-key': `wrong-key-${i}-0123456789abcdef` })).status);
+    // API_AUTH_FAILURES_PER_MINUTE=20: twenty 403s, then nothing but 429s.
+    expect(statuses.slice(0, 20)).toEqual(Array(20).fill(403));
+    expect(statuses.slice(20).every((s) => s === 429)).toBe(true);
+    // A blocked address cannot tell a right key from a wrong one...
+    expectTooMany(await from('127.0.0.5', '/v1/trending', { 'x-api-key': READ }), 'AUTH_RATE_LIMITED');
+    // ...its probes still answer, and other addresses are not affected.
+    expect((await from('127.0.0.5', '/healthz')).status).toBe(200);
+    expect((await from('127.0.0.6', '/v1/trending', { 'x-api-key': READ })).status).toBe(404);
+    const missing: number[] = [];
+    for (let i = 0; i < 25; i++) missing.push((await from('127.0.0.6', '/v1/trending')).status);
+    expect(missing.slice(0, 20)).toEqual(Array(20).fill(401));
+    expectTooMany(await from('127.0.0.6', '/v1/trending'), 'AUTH_RATE_LIMITED');
+  });
+
+});
+
+describe('API behind a proxy named in API_TRUST_PROXY, listening on every interface, metrics behind a token', () => {
+  let proxied: ChildWorker;
+  let proxiedBase: string;
+
+  beforeAll(async () => {
+    ({ worker: proxied, base: proxiedBase } = await startApi('api-proxied', {
+      API_READ_KEYS: READ,
+      API_RATE_LIMIT_PER_MINUTE: '40',
+      API_AUTH_FAILURES_PER_MINUTE: '5',
+      // The test's "proxy" is 127.0.0.1; clients that come from elsewhere in 127/8 reach the API directly.
+      API_TRUST_PROXY: '127.0.0.1',
+      HTTP_HOST: '0.0.0.0',
+      METRICS_TOKEN: METRICS_TOKEN,
+    }));
+  });
+
+  afterAll(async () => {
+    expect(await stopWorkers(proxied)).toEqual([0]);
+  });
+
+  it('counts a client forwarded by the proxy under its X-Forwarded-For address, and a direct client under its own', async () => {
+    const viaProxy = (client: string) => from('127.0.0.1', '/openapi.json', { 'x-forwarded-for': client }, proxiedBase).then((r) => r.status);
+    // Each forwarded client has its own budget...
+    const many: number[] = [];
+    for (let i = 0; i < 100; i++) many.push(await viaProxy(`198.51.100.${i}`));
+    expect(many.every((s) => s === 200)).toBe(true);
+    // ...one of them is limited by its own address, without limiting the others.
+    const one: number[] = [];
+    for (let i = 0; i < 45; i++) one.push(await viaProxy('203.0.113.9'));
+    expect(one.filter((s) => s === 200)).toHaveLength(40);
+    expect(await viaProxy('203.0.113.10')).toBe(200);
+    // A client that is not the proxy cannot pick its address.
+    const direct: number[] = [];
+    for (let i = 0; i < 45; i++) direct.push((await from('127.0.0.7', '/openapi.json', { 'x-forwarded-for': `198.51.100.${i}` }, proxiedBase)).status);
+    expect(direct.filter((s) => s === 200)).toHaveLength(40);
+  });
+
+  it('throttles failed authentication per forwarded client, not per proxy', async () => {
+    const guess = (client: string, key: string) => from('127.0.0.1', '/v1/trending', { 'x-forwarded-for': client, 'x-api-key': key }, proxiedBase);
+    const statuses: number[] = [];
+    for (let i = 0; i < 8; i++) statuses.push((await guess('198.51.100.200', `wrong-key-${i}-0123456789abcdef`)).status);
+    expect(statuses).toEqual([403, 403, 403, 403, 403, 429, 429, 429]);
+    expectTooMany(await guess('198.51.100.200', READ), 'AUTH_RATE_LIMITED');
+    // Another client behind the same proxy is not blocked.
+    expect((await guess('198.51.100.201', READ)).status).toBe(404);
+  });
+
+  it('HTTP_HOST=0.0.0.0 listens on every interface; with METRICS_TOKEN, /metrics needs the token and probes do not', async () => {
+    const port = Number(new URL(proxiedBase).port);
+    expect((await from('127.0.0.1', '/healthz', {}, `http://127.0.0.2:${port}`)).status).toBe(200);
+    const metrics = (authorization?: string) => from('127.0.0.8', '/metrics', authorization ? { authorization } : {}, proxiedBase);
+    for (const res of [await metrics(), await metrics('Bearer wrong-token-0123456789abcdef'), await metrics(`Basic ${METRICS_TOKEN}`)]) {
+      expect(res.status).toBe(401);
+      expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
+      expect(JSON.parse(res.body)).toEqual({ error: 'UNAUTHENTICATED', message: expect.stringMatching(/METRICS_TOKEN/), issues: [] });
+    }
+    const ok = await metrics(`bearer ${METRICS_TOKEN}`);
+    expect(ok.status).toBe(200);
+    expect(ok.body).toContain('affinity_');
+    expect((await from('127.0.0.8', '/healthz', {}, proxiedBase)).status).toBe(200);
+    expect((await from('127.0.0.8', '/readyz', {}, proxiedBase)).status).toBe(200);
   });
 });

@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { topicSpecs } from '@affinity/contracts';
-import { parseEnv, type EnvSchema } from '@affinity/stream';
+import { isSecret, parseEnv, type EnvSchema } from '@affinity/stream';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { apiEnv } from '../../services/api/src/config';
@@ -37,6 +37,19 @@ function checkEnv(service: string, own: readonly string[], env: Env, where: stri
   expect(() => parseEnv(schema, concrete), `${where}: ${service} rejects its configuration`).not.toThrow();
 }
 
+/** Inside a container or pod, loopback is reachable from nowhere else: probes, Prometheus, published ports and peers need every interface. */
+function expectListensOnEveryInterface(env: Env, where: string): void {
+  expect(['0.0.0.0', '::'], `${where}: HTTP_HOST`).toContain(env.HTTP_HOST);
+}
+
+/** Secret settings (API keys, the metrics token) never have a value written in a manifest: they come from a Secret. */
+function expectNoSecretValues(service: string, env: Env, where: string): void {
+  for (const [name, value] of Object.entries(env)) {
+    const type = SCHEMAS[service]![name];
+    if (type && isSecret(type)) expect(value, `${where}: ${service} has a value for the secret ${name}`).toBe('');
+  }
+}
+
 describe('docker-compose.yml agrees with the services', () => {
   const text = readFileSync(resolve(ROOT, 'docker-compose.yml'), 'utf8');
   const compose = parse(text, { merge: true }) as Doc;
@@ -56,6 +69,8 @@ describe('docker-compose.yml agrees with the services', () => {
     expect(env.SERVICE).toBe(name);
     checkEnv(name, Object.keys(raw.services[name].environment).filter((k) => k !== '<<'), env, 'docker-compose.yml');
     expect(Number(env.HTTP_PORT)).toBeGreaterThan(0);
+    expectListensOnEveryInterface(env, `docker-compose.yml ${name}`);
+    expectNoSecretValues(name, env, 'docker-compose.yml');
     expect(svc.healthcheck.test.join(' ')).toMatch(/readyz/);
     expect(Number(env.INDEX_SHARDS)).toBe(enrichedPartitions);
     expect(svc.depends_on.kafka.condition).toBe('service_healthy');
@@ -106,6 +121,11 @@ describe('infra/k8s agrees with the services', () => {
     const port = Number(env.HTTP_PORT);
     expect(c.ports[0].containerPort).toBe(port);
     expect(w.spec.template.metadata.annotations['prometheus.io/port']).toBe(String(port));
+    expectListensOnEveryInterface(env, `infra/k8s/${name}`);
+    expectNoSecretValues(name, env, 'infra/k8s');
+    // Scraped only where /metrics is served; its token, if any, from the Secret every workload references.
+    if (w.spec.template.metadata.annotations['prometheus.io/scrape'] === 'true') expect(env.METRICS_ENABLED ?? 'true').toMatch(/^(true|1|yes)$/);
+    expect(c.envFrom.some((e: Doc) => e.secretRef?.name === 'affinity-metrics' && e.secretRef.optional === true), `${name} reads METRICS_TOKEN from the affinity-metrics Secret`).toBe(true);
     expect(c.readinessProbe.httpGet.path).toBe('/readyz');
     expect(c.livenessProbe.httpGet.path).toBe('/healthz');
     expect(c.resources.requests.cpu).toBeDefined();

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { ConfigError, DEFAULT_MAX_FUTURE_SKEW_MS } from '@affinity/contracts';
 import { z } from 'zod';
 
@@ -97,6 +98,21 @@ export const commonEnv = {
   KAFKA_REPLICATION_FACTOR: env.int(-1, -1, 16, 'replication factor of topics created at start (-1 = the broker default)'),
   LOG_LEVEL: env.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info', 'one of fatal, error, warn, info, debug, trace, silent'),
   HTTP_PORT: env.int(8080, 0, 65535, 'the port for /healthz, /readyz and /metrics (0 = any free port)'),
+  HTTP_HOST: z
+    .string()
+    .default('127.0.0.1')
+    .refine((h) => isIP(h) !== 0 || /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(h), 'expected an IP address or a host name')
+    .describe(
+      'the address the HTTP server listens on (the API; every worker’s /healthz, /readyz and /metrics; the indexer’s kNN): 127.0.0.1 serves this machine only; 0.0.0.0 (:: for IPv6) every interface, which containers need so that probes, Prometheus and other pods reach them (the Docker image, docker-compose.yml and infra/k8s set it)',
+    ),
+  METRICS_ENABLED: env.bool(true, 'false: no /metrics at all (404); /healthz and /readyz are served either way'),
+  METRICS_TOKEN: env.secret(
+    z
+      .string()
+      .min(16, 'at least 16 characters')
+      .optional()
+      .describe('when set, /metrics answers only requests with Authorization: Bearer <this token> (401 otherwise; in Prometheus, authorization.credentials_file); probes never need it. Unset: /metrics is open to whoever reaches HTTP_HOST:HTTP_PORT'),
+  ),
   SHUTDOWN_GRACE_MS: env.int(20_000, 100, 600_000, 'milliseconds to drain on SIGTERM; keep it below the Kubernetes terminationGracePeriodSeconds'),
   CONSUMER_SESSION_TIMEOUT_MS: env.int(30_000, 6000, 300_000, 'milliseconds (the broker allows 6000..300000); lower means faster failover after a crash, higher tolerates longer pauses'),
   CONSUMER_STALL_TIMEOUT_MS: env.int(

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { METRICS_UNAUTHORIZED, type MetricsExposure, metricsAccess } from './http-exposure';
 
 /** A named probe: `healthy` is liveness (restart me if false), `ready` is readiness (route traffic/partitions to me). */
 export interface Probe {
@@ -11,7 +12,10 @@ export interface Probe {
 
 export interface HealthServerOptions {
   port: number;
+  /** The address to listen on (HTTP_HOST). @defaultValue 127.0.0.1: this machine only */
   host?: string;
+  /** Who may read /metrics. @defaultValue enabled, no token */
+  metrics?: MetricsExposure;
   registry: Registry;
   probes: () => readonly Probe[];
   /** Extra routes (the indexer serves kNN queries on the same port). Return false to fall through to 404. */
@@ -34,7 +38,7 @@ export class HealthServer {
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.options.port, this.options.host ?? '0.0.0.0', () => resolve());
+      server.listen(this.options.port, this.options.host ?? '127.0.0.1', () => resolve());
     });
     return (server.address() as AddressInfo).port;
   }
@@ -58,7 +62,13 @@ export class HealthServer {
       res.end(JSON.stringify({ status: ok ? 'ok' : 'unavailable', checks: status }));
       return;
     }
-    if (path === '/metrics') {
+    const access = path === '/metrics' ? metricsAccess(this.options.metrics, req.headers.authorization) : undefined;
+    if (access === 'unauthorized') {
+      res.writeHead(401, { 'content-type': 'application/json', ...METRICS_UNAUTHORIZED.headers });
+      res.end(JSON.stringify({ error: METRICS_UNAUTHORIZED.error, message: METRICS_UNAUTHORIZED.message, issues: [] }));
+      return;
+    }
+    if (access === 'ok') {
       const body = await this.options.registry.metrics();
       res.writeHead(200, { 'content-type': this.options.registry.contentType });
       res.end(body);

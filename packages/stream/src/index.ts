@@ -22,6 +22,8 @@ export { Registry, StreamMetrics } from './metrics';
 export { HealthServer } from './health-server';
 export type { HealthServerOptions, Probe } from './health-server';
 export { runService } from './run-service';
+export { METRICS_UNAUTHORIZED, httpExposure, metricsAccess } from './http-exposure';
+export type { HttpExposure, MetricsExposure } from './http-exposure';
 export type { RunServiceOptions, RunningService, Service } from './run-service';
 export { commonEnv, env, isSecret, parseEnv, redisEnv, registryNamespace, secretSettings } from './config';
 export type { EnvSchema, ParsedEnv } from './config';

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { HealthServer, type HealthServerOptions, type Probe } from './health-server';
+import type { MetricsExposure } from './http-exposure';
 
 /** A long-running component with one lifecycle: start, then an idempotent close. */
 export interface Service extends Probe {
@@ -15,6 +16,10 @@ export interface RunServiceOptions {
   registry: Registry;
   /** Port of the health/metrics server; `false` when the service serves those itself (the API). */
   httpPort: number | false;
+  /** The address the health/metrics server listens on (HTTP_HOST). @defaultValue 127.0.0.1 */
+  httpHost?: string;
+  /** Who may read /metrics (METRICS_ENABLED, METRICS_TOKEN). @defaultValue enabled, no token */
+  metrics?: MetricsExposure;
   /** Drain budget after SIGTERM/SIGINT; then the process exits non-zero. */
   graceMs: number;
   /** Extra HTTP routes on the health port. */
@@ -45,7 +50,10 @@ export interface RunningService {
  */
 export async function runService(service: Service, options: RunServiceOptions): Promise<RunningService> {
   const log = options.logger;
-  const health = options.httpPort === false ? undefined : new HealthServer({ port: options.httpPort, registry: options.registry, probes: () => [service], extra: options.extraRoutes });
+  const health =
+    options.httpPort === false
+      ? undefined
+      : new HealthServer({ port: options.httpPort, host: options.httpHost, metrics: options.metrics, registry: options.registry, probes: () => [service], extra: options.extraRoutes });
   let resolveStopped!: (code: number) => void;
   const stopped = new Promise<number>((r) => (resolveStopped = r));
   let shuttingDown: Promise<number> | undefined;
@@ -98,7 +106,7 @@ export async function runService(service: Service, options: RunServiceOptions): 
 
   const port = health ? await health.start() : 0;
   if (health) {
-    log.info({ port }, 'health server listening');
+    log.info({ host: options.httpHost ?? '127.0.0.1', port }, 'health server listening');
     options.onListening?.(port);
   }
   try {

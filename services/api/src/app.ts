@@ -21,9 +21,10 @@ import {
 } from '@affinity/contracts';
 import type { IndexRouter, KnnFilter } from '@affinity/index-router';
 import type { ServingStore } from '@affinity/store';
-import type { EventProducer, Logger } from '@affinity/stream';
+import { type EventProducer, type Logger, METRICS_UNAUTHORIZED, type MetricsExposure, metricsAccess } from '@affinity/stream';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { AuthFailureThrottle } from './auth-throttle';
 import { openApiDocument } from './openapi';
 import type { RecsFeed } from './recs-feed';
 
@@ -42,11 +43,22 @@ export interface ApiDeps {
   embedder?: QueryEmbedder;
   logger: Logger;
   auth: { readKeys: readonly string[]; writeKeys: readonly string[] };
-  /** `maxFutureSkewMs`: how far ahead of this clock an event's updatedAt/ts may be (EVENT_MAX_FUTURE_SKEW_MS). */
-  limits: { bodyBytes: number; eventsPerRequest: number; requestsPerMinute: number; maxFutureSkewMs: number };
+  /**
+   * `maxFutureSkewMs`: how far ahead of this clock an event's updatedAt/ts may be (EVENT_MAX_FUTURE_SKEW_MS);
+   * `authFailuresPerMinute`: 401/403 answers one client address may get per minute before it is blocked for the rest of it.
+   */
+  limits: { bodyBytes: number; eventsPerRequest: number; requestsPerMinute: number; authFailuresPerMinute: number; maxFutureSkewMs: number };
+  /**
+   * Whose X-Forwarded-For names the client (API_TRUST_PROXY): false, nobody's (the client is the
+   * TCP peer); a list, only these proxies' (addresses, CIDRs, or proxy-addr's loopback, linklocal,
+   * uniquelocal); true, anyone's. @defaultValue false
+   */
+  trustProxy?: boolean | readonly string[];
   /** Extra readiness (Kafka/Redis connected). */
   ready(): boolean;
   metrics(): Promise<{ contentType: string; body: string }>;
+  /** Who may read /metrics (METRICS_ENABLED, METRICS_TOKEN). @defaultValue enabled, no token */
+  metricsExposure?: MetricsExposure;
 }
 
 type Scope = 'read' | 'write';
@@ -59,6 +71,9 @@ function sameKey(a: string, b: string): boolean {
 
 // The auth scheme is case-insensitive (RFC 7235 §2.1): "bearer" is as good as "Bearer".
 const BEARER = /^bearer +(\S+) *$/i;
+
+/** Probes must answer whatever a client at the kubelet's address did. */
+const PROBES = new Set(['/healthz', '/readyz']);
 
 function apiKey(req: FastifyRequest): string | undefined {
   const h = req.headers['x-api-key'];
@@ -137,7 +152,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     bodyLimit: deps.limits.bodyBytes,
     logger: false,
-    trustProxy: true,
+    // X-Forwarded-For is believed only from the proxies the operator named: otherwise any client
+    // could pick the address the rate limits count it under.
+    trustProxy: typeof deps.trustProxy === 'object' ? [...deps.trustProxy] : (deps.trustProxy ?? false),
     keepAliveTimeout: 75_000,
     routerOptions: { maxParamLength: MAX_PARAM_CHARS },
     // Errors raised before routing (a URL that does not decode, a path parameter above the limit) in our shape too.
@@ -167,12 +184,33 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     }
   });
 
+  const configuredKeys = [...deps.auth.readKeys, ...deps.auth.writeKeys];
+  /** The request's key if it is one of ours; a made-up key is no identity (else each guess would get a fresh budget). */
+  const knownKey = (req: FastifyRequest): string | undefined => {
+    const key = apiKey(req);
+    return key !== undefined && configuredKeys.some((k) => sameKey(k, key)) ? key : undefined;
+  };
+
   await app.register(rateLimit, {
     max: deps.limits.requestsPerMinute,
     timeWindow: 60_000,
-    keyGenerator: (req) => apiKey(req) ?? req.ip,
+    keyGenerator: (req) => knownKey(req) ?? req.ip,
     allowList: (req) => ['/healthz', '/readyz', '/metrics'].includes(req.url.split('?')[0]!),
-    errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, error: 'RATE_LIMITED', message: `more than ${ctx.max} requests per minute; retry in ${Math.ceil(ctx.ttl / 1000)} s`, issues: [] }),
+    // Thrown, so the error handler answers it in the API's shape; the plugin has set Retry-After.
+    errorResponseBuilder: (_req, ctx) => Object.assign(new Error(`more than ${ctx.max} requests per minute; retry in ${Math.ceil(ctx.ttl / 1000)} s`), { statusCode: 429 }),
+  });
+
+  // Failed authentication is throttled per client address, far below the request rate: guessing keys stays slow.
+  const authFailures = new AuthFailureThrottle(deps.limits.authFailuresPerMinute);
+  app.addHook('onRequest', async (req, reply) => {
+    if (PROBES.has(req.url.split('?')[0]!)) return;
+    const waitMs = authFailures.blockedFor(req.ip);
+    if (waitMs <= 0) return;
+    const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+    return sendError(reply.header('retry-after', String(seconds)), 429, 'AUTH_RATE_LIMITED', `too many failed authentications from this address (${authFailures.limit} a minute at most); retry in ${seconds} s`);
+  });
+  app.addHook('onSend', async (req, reply) => {
+    if (reply.statusCode === 401 || reply.statusCode === 403) authFailures.fail(req.ip);
   });
 
   const authorize = (scope: Scope) => async (req: FastifyRequest, reply: FastifyReply) => {
@@ -189,7 +227,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     const e = err as { statusCode?: number; code?: string; message?: string };
     if (e.statusCode === 413) return sendError(reply, 413, 'PAYLOAD_TOO_LARGE', `request body above ${deps.limits.bodyBytes} bytes`);
     if (e.statusCode === 415) return sendError(reply, 415, 'UNSUPPORTED_MEDIA_TYPE', `send the body as application/json (got ${String(req.headers['content-type'] ?? 'no content-type').slice(0, 100)})`);
-    if (e.statusCode === 429) return reply.code(429).send(err);
+    if (e.statusCode === 429) return sendError(reply, 429, 'RATE_LIMITED', e.message ?? 'rate limited');
     if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return sendError(reply, e.statusCode, ERROR_CODES[e.statusCode] ?? 'BAD_REQUEST', e.message ?? 'bad request');
     if (err instanceof AffinityError && err.code === 'UNAVAILABLE') return sendError(reply, 503, 'UNAVAILABLE', err.message);
     deps.logger.error({ err }, 'request failed');
@@ -200,10 +238,17 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   // ---- health, metrics, docs -------------------------------------------------------
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => (deps.ready() ? { status: 'ok' } : reply.code(503).send({ status: 'unavailable' })));
-  app.get('/metrics', async (_req, reply) => {
-    const m = await deps.metrics();
-    return reply.type(m.contentType).send(m.body);
-  });
+  // METRICS_ENABLED=false: no such route (404 like any other). With METRICS_TOKEN, a wrong or
+  // missing token is a failed authentication like a wrong API key (and throttled the same way).
+  if (deps.metricsExposure?.enabled !== false) {
+    app.get('/metrics', async (req, reply) => {
+      if (metricsAccess(deps.metricsExposure, req.headers.authorization) !== 'ok') {
+        return sendError(reply.headers(METRICS_UNAUTHORIZED.headers), 401, METRICS_UNAUTHORIZED.error, METRICS_UNAUTHORIZED.message);
+      }
+      const m = await deps.metrics();
+      return reply.type(m.contentType).send(m.body);
+    });
+  }
   app.get('/openapi.json', async () => openApiDocument());
 
   // ---- ingest -----------------------------------------------------------------------
@@ -312,15 +357,27 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    const send = (event: string, data: string): void => void res.write(`event: ${event}\ndata: ${data}\n\n`);
+    // Node sends the headers with the first write: write a comment now, so a subscriber to a list
+    // that does not exist yet knows at once that it is subscribed (not after the first keep-alive).
+    const write = (chunk: string): void => void (res.writableEnded || res.destroyed || res.write(chunk));
+    write(': subscribed\n\n');
+    const send = (event: string, data: string): void => write(`event: ${event}\ndata: ${data}\n\n`);
     const unsubscribe = deps.feed.subscribe(key, (u) => (u === null ? send('deleted', JSON.stringify({ key })) : send('update', JSON.stringify(u))));
-    const current = await deps.serving.listJson(kind, subjectId);
-    if (current !== undefined) send('update', current);
-    const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
-    req.raw.on('close', () => {
+    const ping = setInterval(() => write(': ping\n\n'), 15_000);
+    // Before the first await: a subscriber gone while the stored list is read must not stay subscribed.
+    res.on('close', () => {
       clearInterval(ping);
       unsubscribe();
     });
+    try {
+      const current = await deps.serving.listJson(kind, subjectId);
+      if (current !== undefined) send('update', current);
+    } catch (err) {
+      // The status line is sent: say what happened in the stream, and end it (EventSource reconnects).
+      deps.logger.warn({ err, key }, 'subscription: reading the stored list failed');
+      send('error', JSON.stringify(errorBody('UNAVAILABLE', 'the stored list could not be read; reconnect')));
+      res.end();
+    }
   });
 
   return app;

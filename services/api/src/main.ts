@@ -2,7 +2,7 @@
 import { DEFAULT_MODEL_ID, Embedder, ModelNotFoundError } from '@affinity/embeddings';
 import { IndexRouter } from '@affinity/index-router';
 import { KeySpace, ServingStore, createRedis } from '@affinity/store';
-import { createWorkerKit, runService, type Service, registryNamespace } from '@affinity/stream';
+import { createWorkerKit, httpExposure, runService, type Service, registryNamespace } from '@affinity/stream';
 import { randomBytes } from 'node:crypto';
 import { buildApp, type QueryEmbedder } from './app';
 import { loadApiConfig } from './config';
@@ -36,14 +36,17 @@ const app = await buildApp({
   embedder: queryEmbedder,
   logger,
   auth: { readKeys: config.API_READ_KEYS, writeKeys: config.API_WRITE_KEYS },
+  trustProxy: config.API_TRUST_PROXY,
   limits: {
     bodyBytes: config.API_BODY_LIMIT_BYTES,
     eventsPerRequest: config.API_MAX_EVENTS_PER_REQUEST,
     requestsPerMinute: config.API_RATE_LIMIT_PER_MINUTE,
+    authFailuresPerMinute: config.API_AUTH_FAILURES_PER_MINUTE,
     maxFutureSkewMs: config.EVENT_MAX_FUTURE_SKEW_MS,
   },
   ready: () => ready && feed.ready && redis.status === 'ready',
   metrics: async () => ({ contentType: kit.registry.contentType, body: await kit.registry.metrics() }),
+  metricsExposure: httpExposure(config).metrics,
 });
 if (config.API_WRITE_KEYS.length === 0) logger.warn('API_WRITE_KEYS is empty: anyone can write events (development mode)');
 
@@ -53,7 +56,7 @@ const service: Service = {
     await kit.ensureTopics();
     await kit.producer.connect();
     await feed.start();
-    const address = await app.listen({ port: config.HTTP_PORT, host: '0.0.0.0' });
+    const address = await app.listen({ port: config.HTTP_PORT, host: config.HTTP_HOST });
     ready = true;
     logger.info({ address }, 'api listening');
   },

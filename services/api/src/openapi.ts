@@ -19,7 +19,7 @@ const errors = {
   '401': errorResponse('No API key'),
   '403': errorResponse('Key not allowed for this operation'),
   '414': errorResponse('URL, or a path parameter, too long'),
-  '429': errorResponse('Rate limited'),
+  '429': errorResponse('Rate limited (RATE_LIMITED), or too many failed authentications from this address (AUTH_RATE_LIMITED); Retry-After says when to retry'),
   '431': errorResponse('Request headers too large'),
 };
 const bodyErrors = { '413': errorResponse('Body too large'), '415': errorResponse('Body not application/json') };
@@ -90,14 +90,20 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/v1/subscribe/{kind}/{subjectId}': {
         get: {
-          summary: 'Server-sent events: the current list, then every update (event: update) or deletion (event: deleted).',
+          summary: 'Server-sent events: a comment at once (the stream is open, even for a list that does not exist yet), the current list if there is one, then every update (event: update) or deletion (event: deleted).',
           parameters: [{ name: 'kind', in: 'path', required: true, schema: { type: 'string', enum: ['similar', 'complementary', 'personalized', 'trending'] } }, idParam('subjectId')],
           responses: { '200': { description: 'text/event-stream' }, ...errors },
         },
       },
       '/healthz': { get: { summary: 'Liveness', security: [], responses: { '200': { description: 'ok' } } } },
       '/readyz': { get: { summary: 'Readiness', security: [], responses: { '200': { description: 'ok' }, '503': { description: 'not ready' } } } },
-      '/metrics': { get: { summary: 'Prometheus metrics', security: [], responses: { '200': { description: 'text/plain' } } } },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics: open unless METRICS_TOKEN is set (then Authorization: Bearer <metrics token>); absent when METRICS_ENABLED=false',
+          security: [{}, { bearer: [] }],
+          responses: { '200': { description: 'text/plain' }, '401': errorResponse('METRICS_TOKEN is set and the request does not carry it'), '404': errorResponse('METRICS_ENABLED=false') },
+        },
+      },
     },
   };
   return cached;

@@ -6,6 +6,7 @@ import { loadApiConfig } from '../src/config';
 
 const VALID = 'write-key-0123456789abcdef';
 const READ = 'read-key-0123456789abcdef';
+const METRICS = 'metrics-token-0123456789abcdef';
 
 function configError(env: NodeJS.ProcessEnv): string {
   try {
@@ -30,8 +31,8 @@ describe('secret settings', () => {
   });
 
   it('secret settings are logged as [redacted], at the top level and one level down, and so are auth headers', () => {
-    const config = loadApiConfig({ API_WRITE_KEYS: VALID, API_READ_KEYS: READ });
-    expect(secretSettings(config)).toEqual(['API_WRITE_KEYS', 'API_READ_KEYS']);
+    const config = loadApiConfig({ API_WRITE_KEYS: VALID, API_READ_KEYS: READ, METRICS_TOKEN: METRICS });
+    expect(secretSettings(config)).toEqual(['METRICS_TOKEN', 'API_WRITE_KEYS', 'API_READ_KEYS']);
     const lines: string[] = [];
     const logger = createLogger('api-test', 'info', { secrets: secretSettings(config), destination: { write: (s: string) => void lines.push(s) } });
     logger.info({ config }, 'configuration');
@@ -40,7 +41,8 @@ describe('secret settings', () => {
     const out = lines.join('');
     expect(out).not.toContain(VALID);
     expect(out).not.toContain(READ);
-    expect(out.match(/\[redacted\]/g)).toHaveLength(5); // two in config, one key list, two headers
+    expect(out).not.toContain(METRICS);
+    expect(out.match(/\[redacted\]/g)).toHaveLength(6); // three in config, one key list, two headers
     expect(JSON.parse(lines[0]!).config.HTTP_PORT).toBe(8080);
   });
 

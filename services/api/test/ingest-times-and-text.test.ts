@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestApp, WRITE_KEY, testApp } from './support/app';
+import { TEST_LIMITS, type TestApp, WRITE_KEY, testApp } from './support/app';
 
 const DAY = 24 * 3600 * 1000;
 let t: TestApp;
@@ -40,7 +40,7 @@ describe('API ingest: impossible dates, lone surrogates, times in the future', (
   });
 
   it('the skew is configurable', async () => {
-    const wide = await testApp({ limits: { bodyBytes: 1_048_576, eventsPerRequest: 500, requestsPerMinute: 1_000_000, maxFutureSkewMs: 3 * DAY } });
+    const wide = await testApp({ limits: { ...TEST_LIMITS, maxFutureSkewMs: 3 * DAY } });
     try {
       const res = await wide.app.inject({ method: 'POST', url: '/v1/products', headers: { 'content-type': 'application/json', 'x-api-key': WRITE_KEY }, payload: product(`,"updatedAt":${Date.now() + 2 * DAY}`) });
       expect(res.statusCode).toBe(202);

@@ -7,7 +7,7 @@ import { catalogEventDecoder } from '@affinity/contracts';
 import { DEFAULT_MODEL_ID, Embedder } from '@affinity/embeddings';
 import { Enricher, createExtractor } from '@affinity/enrichment';
 import { KeySpace, createRedis } from '@affinity/store';
-import { BatchConsumer, ServiceGroup, createWorkerKit, runService } from '@affinity/stream';
+import { BatchConsumer, ServiceGroup, createWorkerKit, runService, httpExposure } from '@affinity/stream';
 import { Counter, Histogram } from 'prom-client';
 import { loadEnricherConfig } from './config';
 
@@ -63,4 +63,4 @@ const service = new ServiceGroup(
   logger,
 );
 
-await runService(service, { name: 'enricher', logger, registry: kit.registry, httpPort: config.HTTP_PORT, graceMs: config.SHUTDOWN_GRACE_MS });
+await runService(service, { name: 'enricher', logger, registry: kit.registry, ...httpExposure(config), graceMs: config.SHUTDOWN_GRACE_MS });

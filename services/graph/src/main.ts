@@ -12,7 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { derivedEventId, interactionDecoder, type BehaviourEmbedding, type Interaction } from '@affinity/contracts';
 import { BehaviourGraph, IncrementalFastRP, type GraphDelta, type IncrementalFastRPOptions } from '@affinity/graph';
 import { KeySpace, LeaderLease, QUEUE, createQueue, createQueueWorker, createRedis, type Queue, type Worker } from '@affinity/store';
-import { BatchConsumer, ServiceGroup, createWorkerKit, runService, type ConsumedEvent, type OutgoingRecord, type SeekRequest } from '@affinity/stream';
+import { BatchConsumer, ServiceGroup, createWorkerKit, runService, type ConsumedEvent, type OutgoingRecord, type SeekRequest, httpExposure } from '@affinity/stream';
 import { Gauge, Histogram } from 'prom-client';
 import { loadGraphConfig } from './config';
 import { GraphSnapshots } from './graph-snapshots';
@@ -225,4 +225,4 @@ function graphRoutes(req: IncomingMessage, res: ServerResponse): boolean {
   return true;
 }
 
-await runService(service, { name: 'graph', logger, registry: kit.registry, httpPort: config.HTTP_PORT, graceMs: config.SHUTDOWN_GRACE_MS, extraRoutes: graphRoutes });
+await runService(service, { name: 'graph', logger, registry: kit.registry, ...httpExposure(config), graceMs: config.SHUTDOWN_GRACE_MS, extraRoutes: graphRoutes });

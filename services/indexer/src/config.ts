@@ -6,7 +6,7 @@ export const indexerEnv = {
   ...redisEnv,
   HTTP_PORT: env.int(8082, 0, 65535, 'the port for /knn, /shards, /healthz, /readyz and /metrics'),
   INDEX_DIR: env.string('.affinity/index', 'a directory all indexer instances can read and write (a shared volume in Kubernetes): snapshots must be readable by whichever instance takes a partition over'),
-  INDEX_ADVERTISE_URL: env.optionalString('the base URL other services reach this instance on, e.g. http://indexer-0.indexer:8082 (default: http://127.0.0.1:HTTP_PORT)'),
+  INDEX_ADVERTISE_URL: env.optionalString('the base URL other services reach this instance on, e.g. http://indexer-0.indexer:8082 (default: http://HTTP_HOST:HTTP_PORT, with 127.0.0.1 for a wildcard HTTP_HOST)'),
   INDEX_REGISTRY_TTL_MS: env.int(10_000, 1000, 300_000, 'milliseconds a silent instance keeps its shards in the registry'),
   INDEX_SNAPSHOT_INTERVAL_MS: env.int(60_000, 1000, 86_400_000, 'milliseconds between snapshots of a shard that changed; keep it well below delete.retention.ms of products.enriched.v1 (1 day)'),
   INDEX_MODELS: z

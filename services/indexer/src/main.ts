@@ -4,9 +4,10 @@
  * replay from its offset, then announce ownership in the Redis registry; on revocation:
  * snapshot and release. Shards are snapshotted periodically; queries arrive on POST /knn.
  */
+import { isIP } from 'node:net';
 import { decodeEnrichedEvent } from '@affinity/contracts';
 import { ShardRegistry, createRedis } from '@affinity/store';
-import { BatchConsumer, ServiceGroup, createWorkerKit, runService, type SeekRequest, registryNamespace } from '@affinity/stream';
+import { BatchConsumer, ServiceGroup, createWorkerKit, runService, type SeekRequest, registryNamespace, httpExposure } from '@affinity/stream';
 import { Histogram } from 'prom-client';
 import { loadIndexerConfig } from './config';
 import { indexerRoutes } from './knn-route';
@@ -121,12 +122,18 @@ const service = new ServiceGroup(
   logger,
 );
 
+/** The address of this machine that HTTP_HOST serves: itself, or loopback for a wildcard (every interface). */
+function reachableHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return isIP(host) === 6 ? `[${host}]` : host;
+}
+
 await runService(service, {
   name: 'indexer',
   logger,
   registry: kit.registry,
-  httpPort: config.HTTP_PORT,
+  ...httpExposure(config),
   graceMs: config.SHUTDOWN_GRACE_MS,
   extraRoutes: indexerRoutes(shards),
-  onListening: (port) => registry.setUrl(config.INDEX_ADVERTISE_URL ?? `http://127.0.0.1:${port}`),
+  onListening: (port) => registry.setUrl(config.INDEX_ADVERTISE_URL ?? `http://${reachableHost(config.HTTP_HOST)}:${port}`),
 });

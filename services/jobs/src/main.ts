@@ -5,7 +5,7 @@
  * snapshots are timed by each indexer.)
  */
 import { KeySpace, QUEUE, createQueueWorker, createRedis, type Job, type Worker } from '@affinity/store';
-import { ServiceGroup, createWorkerKit, runService } from '@affinity/stream';
+import { ServiceGroup, createWorkerKit, runService, httpExposure } from '@affinity/stream';
 import { DEFAULT_MODEL_ID, Embedder } from '@affinity/embeddings';
 import { createExtractor } from '@affinity/enrichment';
 import { Counter, Histogram } from 'prom-client';
@@ -71,4 +71,4 @@ const service = new ServiceGroup(
   logger,
 );
 
-await runService(service, { name: 'jobs', logger, registry: kit.registry, httpPort: config.HTTP_PORT, graceMs: config.SHUTDOWN_GRACE_MS });
+await runService(service, { name: 'jobs', logger, registry: kit.registry, ...httpExposure(config), graceMs: config.SHUTDOWN_GRACE_MS });

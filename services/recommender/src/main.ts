@@ -9,7 +9,7 @@ import { IndexRouter } from '@affinity/index-router';
 import { ListBuilder, RecState, refreshLinearModel } from '@affinity/lists';
 import { DEFAULT_RANKER_CONFIG, Ranker, type RankerConfigInput } from '@affinity/recommend';
 import { KeySpace, createRedis } from '@affinity/store';
-import { BatchConsumer, ServiceGroup, createWorkerKit, runService, registryNamespace } from '@affinity/stream';
+import { BatchConsumer, ServiceGroup, createWorkerKit, runService, registryNamespace, httpExposure } from '@affinity/stream';
 import { Gauge, Histogram } from 'prom-client';
 import { BehaviourTable } from './behaviour-table';
 import { loadRecommenderConfig } from './config';
@@ -152,4 +152,4 @@ const service = new ServiceGroup(
   logger,
 );
 
-await runService(service, { name: 'recommender', logger, registry: kit.registry, httpPort: config.HTTP_PORT, graceMs: config.SHUTDOWN_GRACE_MS });
+await runService(service, { name: 'recommender', logger, registry: kit.registry, ...httpExposure(config), graceMs: config.SHUTDOWN_GRACE_MS });

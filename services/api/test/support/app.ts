@@ -7,6 +7,8 @@ import type { RecsFeed } from '../../src/recs-feed';
 
 export const WRITE_KEY = 'write-key-0123456789abcdef';
 export const READ_KEY = 'read-key-0123456789abcdef';
+/** Limits no unit test reaches unless it sets its own. */
+export const TEST_LIMITS: ApiDeps['limits'] = { bodyBytes: 1_048_576, eventsPerRequest: 500, requestsPerMinute: 1_000_000, authFailuresPerMinute: 1_000_000, maxFutureSkewMs: 24 * 3600 * 1000 };
 
 /** The API with in-memory stand-ins for Kafka, Redis and the index: what it produced and asked is recorded. */
 export interface TestApp {
@@ -31,7 +33,7 @@ export async function testApp(overrides: Partial<ApiDeps> = {}): Promise<TestApp
     embedder: { modelId: 'test-model', embed: async () => new Float32Array(4) },
     logger: createLogger('api-test', 'silent'),
     auth: { readKeys: [READ_KEY], writeKeys: [WRITE_KEY] },
-    limits: { bodyBytes: 1_048_576, eventsPerRequest: 500, requestsPerMinute: 1_000_000, maxFutureSkewMs: 24 * 3600 * 1000 },
+    limits: TEST_LIMITS,
     ready: () => true,
     metrics: async () => ({ contentType: 'text/plain', body: '' }),
     ...overrides,
