@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { topicSpecs } from '@affinity/contracts';
 import { isSecret, parseEnv, type EnvSchema } from '@affinity/stream';
+import { AFFINITY_SERVICES, DEFAULT_PORTS, affinityProcesses, type AffinityService } from '@affinity/supervisor';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { apiEnv } from '../../services/api/src/config';
@@ -151,6 +152,20 @@ describe('infra/k8s agrees with the services', () => {
     const pvc = docs.find((d) => d.kind === 'PersistentVolumeClaim');
     expect(pvc.spec.accessModes).toContain('ReadWriteMany');
     expect(docs.find((d) => d.kind === 'Service' && d.metadata.name === 'indexer-headless').spec.clusterIP).toBe('None');
+  });
+});
+
+describe('./dev run (packages/supervisor) agrees with the services', () => {
+  it('starts every service, the API last, each on its HTTP_PORT default (the ports docker-compose.yml uses)', () => {
+    expect([...AFFINITY_SERVICES].sort()).toEqual(services);
+    expect(AFFINITY_SERVICES.at(-1)).toBe('api');
+    const compose = parse(readFileSync(resolve(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as Doc;
+    for (const name of services) {
+      const port = DEFAULT_PORTS[name as AffinityService];
+      expect(parseEnv(SCHEMAS[name]!, {}).HTTP_PORT, `${name}: HTTP_PORT default`).toBe(port);
+      expect(Number(compose.services[name].environment.HTTP_PORT), `docker-compose.yml ${name}`).toBe(port);
+      expect(existsSync(resolve(ROOT, affinityProcesses({ services: [name as AffinityService] })[0]!.entry)), `${name} entry`).toBe(true);
+    }
   });
 });
 
