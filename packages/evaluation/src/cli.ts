@@ -8,6 +8,7 @@
  *   --write-default   with --fit: fit one configuration on every given log's validation split
  *                     together and write it as the bundled default (packages/recommend/src/default-ranker.json)
  *   --base FILE       the ranker configuration fits start from (default: the bundled default)
+ *   --config FILE     evaluate this ranker configuration as "Affinity" instead of the bundled default
  *   --fit-only        fit and write configurations, skip the evaluation on the test split
  *   --out DIR         where the reports go (default .affinity/eval)
  *   --events N        only the first N events of each log (and the products they touch): a quick run
@@ -42,10 +43,10 @@ function head(d: EvalDataset, n: number): EvalDataset {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const valued = new Set(['--out', '--events', '--queries', '--base']);
+  const valued = new Set(['--out', '--events', '--queries', '--base', '--config']);
   const names = argv.filter((a, i) => !a.startsWith('--') && !valued.has(argv[i - 1] ?? ''));
   if (names.length === 0) {
-    console.log('usage: ./dev eval <dataset|all|dir>... [--fit] [--fit-only] [--write-default] [--base FILE] [--out DIR] [--events N] [--queries N] [--no-baselines]\n');
+    console.log('usage: ./dev eval <dataset|all|dir>... [--fit] [--fit-only] [--write-default] [--base FILE] [--config FILE] [--out DIR] [--events N] [--queries N] [--no-baselines]\n');
     for (const d of datasetSummaries()) console.log(`  ${d.name.padEnd(14)} ${d.summary}`);
     console.log(`  ${'<dir>'.padEnd(14)} your own log: products.csv and events.csv (see the README's Evaluation section)`);
     return 2;
@@ -54,6 +55,8 @@ async function main(argv: string[]): Promise<number> {
   const fit = argv.includes('--fit') || fitOnly;
   const baseFile = option(argv, '--base');
   const base: RankerConfigInput = baseFile ? (JSON.parse(readFileSync(baseFile, 'utf8')) as RankerConfigInput) : DEFAULT_RANKER_CONFIG;
+  const configFile = option(argv, '--config');
+  const evaluated: RankerConfigInput | undefined = configFile ? (JSON.parse(readFileSync(configFile, 'utf8')) as RankerConfigInput) : undefined;
   const writeDefault = argv.includes('--write-default');
   if (writeDefault && !fit) throw new Error('--write-default needs --fit');
   const out = resolve(option(argv, '--out') ?? '.affinity/eval');
@@ -72,7 +75,7 @@ async function main(argv: string[]): Promise<number> {
     const rejected = loaded.rejected;
     console.error(`\n${dataset.name}: ${dataset.products.length} products, ${dataset.events.length} events${rejected.events + rejected.products > 0 ? ` (rejected: ${rejected.products} products, ${rejected.events} events; first: ${rejected.firstReason})` : ''}`);
     const catalog = new EnrichedCatalog(dataset.products, redisUrl, true);
-    const methods: Method[] = [new PipelineMethod({ name: 'Affinity', prefix: `${prefix}-a`, catalog, redisUrl, progress: true })];
+    const methods: Method[] = [new PipelineMethod({ name: 'Affinity', prefix: `${prefix}-a`, catalog, redisUrl, progress: true, ...(evaluated ? { ranker: evaluated } : {}) })];
     if (fit) {
       const validation = timeSplit(timeSplit(dataset.events).train);
       const fitter = new PipelineMethod({ name: 'Affinity (validation)', prefix: `${prefix}-v`, catalog, redisUrl, progress: true });
