@@ -14,13 +14,13 @@
  * topics, the real services, sizes beyond a fetch, and what a producer can get wrong.
  */
 import { randomBytes } from 'node:crypto';
-import { INTERACTION_TYPES, encodeJson, type BehaviourEmbeddingInput, type InteractionInput, type ProductUpsertInput } from '@affinity/contracts';
+import { INTERACTION_TYPES, encodeJson, type ProductUpsertInput } from '@affinity/contracts';
 import { uciProducts } from '@affinity/sample-data';
 import fc from 'fast-check';
 import type { IHeaders } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type InputTopic, type RawRecord, DrillPipeline } from '../support/drills';
-import { enrichedProduct, seeded, unitVector } from '../support/fixtures';
+import { enrichedProduct, numberedInteraction, seeded, unitVector, userBehaviour } from '../support/fixtures';
 
 const KiB = 1024;
 const BASE_TS = 1_700_000_000_000;
@@ -90,22 +90,10 @@ const valid: Record<InputTopic, (i: number) => { key: string; event: object }> =
   },
   enriched: (i) => ({ key: `de-${i % 8}`, event: enrichedProduct(`de-${i % 8}`, unitVector(16, rnd), { version: i }) }),
   interactions: (i) => {
-    const event: InteractionInput = { type: INTERACTION_TYPES[i % 4]!, eventId: `di-${i}`, userId: `du${i % 7}`, productId: `dp${i % 11}`, sessionId: `ds${i % 13}`, quantity: 1 + (i % 3), ts: BASE_TS + i * 1000 };
+    const event = numberedInteraction('d', i, 7, 11);
     return { key: event.userId, event };
   },
-  behaviour: (i) => {
-    const event: BehaviourEmbeddingInput = {
-      type: 'behaviour.embedding',
-      eventId: `dbe-${i}`,
-      nodeKind: 'user',
-      nodeId: `db${i % 5}`,
-      embedding: { modelId: 'fastrp-d16', dim: 16, vector: unitVector(16, rnd) as unknown as string },
-      causeEventIds: [],
-      sourceTs: BASE_TS + i,
-      updatedAt: BASE_TS + i,
-    };
-    return { key: `user:db${i % 5}`, event };
-  },
+  behaviour: (i) => ({ key: `user:db${i % 5}`, event: userBehaviour(`db${i % 5}`, `dbe-${i}`, BASE_TS + i, unitVector(16, rnd)) }),
 };
 
 /** Every way a record on `topic` can be wrong that the drill knows of. */
