@@ -1,6 +1,7 @@
 /**
  * `./dev demo`: the whole pipeline on the sample data, end to end.
- * Starts every service as its own process (logs in .affinity/demo/), sends the UCI Online
+ * Starts every service as its own process under the supervisor of `./dev run` (logs in
+ * .affinity/demo/logs; a service that dies is restarted), sends the UCI Online
  * Retail catalog and 1,500 real baskets through the HTTP API, waits until the recommender is
  * idle, prints lists with their reasons, a search, and live event-to-list latencies.
  *   ./dev demo            run, print, stop the services (Kafka and Redis stay up)
@@ -12,8 +13,8 @@ import { parseArgs } from 'node:util';
 import { RecommendationUpdate, newEventId, parseWith, type InteractionInput } from '@affinity/contracts';
 import { uciProducts, uciPurchases } from '@affinity/sample-data';
 import { createRedis } from '@affinity/store';
+import { DEFAULT_PORTS, REPOSITORY_ROOT as ROOT, Supervisor, affinityProcesses } from '@affinity/supervisor';
 import { Kafka, logLevel } from 'kafkajs';
-import { Pipeline, ROOT } from '../test/support/pipeline';
 
 const { values } = parseArgs({ options: { keep: { type: 'boolean', default: false }, baskets: { type: 'string', default: '1500' } } });
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -39,18 +40,29 @@ async function reset(): Promise<void> {
   redis.disconnect();
 }
 
-const pipeline = new Pipeline({
-  brokers,
-  redisUrl,
-  topicPrefix: prefix,
-  redisPrefix,
+const supervisor = new Supervisor({
+  processes: affinityProcesses({
+    env: {
+      KAFKA_BROKERS: brokers.join(','),
+      REDIS_URL: redisUrl,
+      AFFINITY_TOPIC_PREFIX: prefix,
+      REDIS_PREFIX: redisPrefix,
+      INDEX_DIR: resolve(ROOT, '.affinity/demo/index'),
+      CONSUMER_SESSION_TIMEOUT_MS: '10000',
+      LOG_LEVEL: 'info',
+    },
+    serviceEnv: { recommender: { RECS_TRENDING_INTERVAL_MS: '1000' } },
+  }),
   logDir: resolve(ROOT, '.affinity/demo/logs'),
-  indexDir: resolve(ROOT, '.affinity/demo/index'),
-  ports: { api: 8080, enricher: 8081, indexer: 8082, recommender: 8083, graph: 8084 },
-  env: { recommender: { RECS_TRENDING_INTERVAL_MS: '1000' } },
+  cwd: ROOT,
+  // Only what goes wrong reaches the demo's output; the rest is in the logs.
+  onEvent: (e, message) => {
+    if (e.type === 'exited' || e.type === 'killed') console.log(`  ${message}`);
+  },
 });
+const apiUrl = `http://127.0.0.1:${DEFAULT_PORTS.api}`;
 const api = async (path: string, init: RequestInit = {}) => {
-  const res = await fetch(`${pipeline.apiUrl}${path}`, { ...init, headers: { 'content-type': 'application/json', ...init.headers } });
+  const res = await fetch(`${apiUrl}${path}`, { ...init, headers: { 'content-type': 'application/json', ...init.headers } });
   return { status: res.status, body: (await res.json()) as unknown };
 };
 const post = async (path: string, events: unknown[]) => {
@@ -87,9 +99,9 @@ try {
   say('Affinity demo: UCI Online Retail catalog and baskets through the whole pipeline');
   mkdirSync(resolve(ROOT, '.affinity/demo'), { recursive: true });
   await reset();
-  await pipeline.start();
-  await pipeline.waitReady();
-  console.log(`  services up (logs: .affinity/demo/logs); API ${pipeline.apiUrl}`);
+  supervisor.start();
+  await supervisor.waitReady();
+  console.log(`  services up (logs: .affinity/demo/logs); API ${apiUrl}`);
 
   say(`\n1. ${products.length} products → POST /v1/products → enricher (MiniLM embeddings, attributes) → indexer + recommender`);
   const t0 = Date.now();
@@ -138,11 +150,11 @@ try {
   console.log(`  click → personalized list on recs.v1: p50 ${latencies[Math.floor(latencies.length / 2)]} ms, max ${latencies.at(-1)} ms over ${latencies.length} clicks`);
 
   if (values.keep) {
-    say(`\nServices keep running. Try: curl ${pipeline.apiUrl}/v1/trending | jq   (Ctrl-C to stop)`);
+    say(`\nServices keep running. Try: curl ${apiUrl}/v1/trending | jq   (Ctrl-C to stop)`);
     await new Promise<void>((r) => process.once('SIGINT', () => r()));
   }
 } finally {
   redis.disconnect();
-  await pipeline.stop();
+  await supervisor.stop();
   say('\nServices stopped; Kafka and Redis are still up (./dev down stops them).');
 }

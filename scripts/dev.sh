@@ -5,10 +5,25 @@ source "$ROOT/infra/scripts/lib.sh"
 export ONNXRUNTIME_NODE_INSTALL=skip
 cd "$ROOT"
 
+# True when a Kafka broker and a Redis server answer on the local stack's ports, whoever started them.
+stack_answers() {
+  port_open "$KAFKA_HOST" "$KAFKA_PORT" && port_open "$REDIS_HOST" "$REDIS_PORT" &&
+    node "$ROOT/infra/scripts/probe.mjs" redis "$REDIS_HOST:$REDIS_PORT" >/dev/null 2>&1 &&
+    node "$ROOT/infra/scripts/probe.mjs" kafka "$KAFKA_HOST:$KAFKA_PORT" >/dev/null 2>&1
+}
+
 # Brings the stack up and exports KAFKA_BROKERS / REDIS_URL; remembers whether we started it.
+# A stack this checkout did not start but that answers on the ports (another checkout's) is used as it is.
 stack_up() {
   STARTED_STACK=0
-  if ! "$ROOT/infra/scripts/stack.sh" status >/dev/null 2>&1; then STARTED_STACK=1; fi
+  if ! "$ROOT/infra/scripts/stack.sh" status >/dev/null 2>&1; then
+    if stack_answers; then
+      log "using the Kafka ($KAFKA_HOST:$KAFKA_PORT) and Redis ($REDIS_HOST:$REDIS_PORT) already running"
+      export KAFKA_BROKERS="$KAFKA_HOST:$KAFKA_PORT" REDIS_URL="redis://$REDIS_HOST:$REDIS_PORT"
+      return 0
+    fi
+    STARTED_STACK=1
+  fi
   local line
   while IFS= read -r line; do
     case "$line" in KAFKA_BROKERS=* | REDIS_URL=*) export "${line?}" ;; esac
@@ -91,12 +106,32 @@ cmd_dlq() {
 cmd_demo() {
   "$ROOT/scripts/ensure-deps.sh" all
   stack_up
-  npx tsx "$ROOT/scripts/demo.ts" "$@"
+  # node itself, not npx tsx: a Ctrl-C reaches the demo once, and its supervisor stops the services in order.
+  node --import tsx "$ROOT/scripts/demo.ts" "$@"
+}
+
+# Every service in the foreground (scripts/run.ts). Uses KAFKA_BROKERS / REDIS_URL when both are
+# set, else the local stack (started if nothing answers on its ports; it keeps running afterwards).
+cmd_run() {
+  "$ROOT/scripts/ensure-deps.sh" node models
+  if [ -z "${KAFKA_BROKERS:-}" ] || [ -z "${REDIS_URL:-}" ]; then
+    if ! stack_answers; then "$ROOT/scripts/ensure-deps.sh" kafka redis; fi
+    stack_up
+    if [ "$STARTED_STACK" = 1 ]; then log "Kafka and Redis keep running after ./dev run stops (./dev down stops them)"; fi
+  fi
+  exec node --import tsx "$ROOT/scripts/run.ts" "$@"
+}
+
+cmd_logs() {
+  "$ROOT/scripts/ensure-deps.sh" node
+  exec node --import tsx "$ROOT/scripts/logs.ts" "$@"
 }
 
 case "${1:-help}" in
   test) shift; cmd_test "$@" ;;
   demo) shift; cmd_demo "$@" ;;
+  run) shift; cmd_run "$@" ;;
+  logs) shift; cmd_logs "$@" ;;
   up) "$ROOT/scripts/ensure-deps.sh" node kafka redis; "$ROOT/infra/scripts/stack.sh" up ;;
   down) "$ROOT/infra/scripts/stack.sh" down ;;
   status) "$ROOT/infra/scripts/stack.sh" status ;;
@@ -106,6 +141,6 @@ case "${1:-help}" in
   bench) shift; cmd_bench "$@" ;;
   eval) shift; cmd_eval "$@" ;;
   dlq) shift; cmd_dlq "$@" ;;
-  help | -h | --help) sed -n '2,10p' "$ROOT/dev" | sed 's/^# \{0,1\}//' ;;
+  help | -h | --help) sed -n '2,12p' "$ROOT/dev" | sed 's/^# \{0,1\}//' ;;
   *) die "unknown command $1 (try ./dev help)" ;;
 esac

@@ -1,21 +1,14 @@
-import { resolve } from 'node:path';
-import { type ChildWorker, ROOT, freePort, spawnTs, stopChild } from './processes';
+import { type AffinityService, Supervisor, affinityProcesses } from '@affinity/supervisor';
+import { ROOT, freePort } from './processes';
 
-export const SERVICES = ['enricher', 'indexer', 'graph', 'recommender', 'api'] as const;
-export type ServiceName = (typeof SERVICES)[number];
-
-const ENTRY: Record<ServiceName, string> = {
-  enricher: 'services/enricher/src/main.ts',
-  indexer: 'services/indexer/src/main.ts',
-  graph: 'services/graph/src/main.ts',
-  recommender: 'services/recommender/src/main.ts',
-  api: 'services/api/src/main.ts',
-};
+/** What the suites start by default: every service but `jobs`, which no end-to-end scenario uses. */
+export const SERVICES = ['enricher', 'indexer', 'graph', 'recommender', 'api'] as const satisfies readonly AffinityService[];
+export type ServiceName = AffinityService;
 
 export interface PipelineOptions {
   brokers: string[];
   redisUrl: string;
-  /** Topic/group prefix ('' in the demo; unique per test). */
+  /** Topic/group prefix (unique per test). */
   topicPrefix: string;
   /** Redis key prefix (the registry namespace derives from it). */
   redisPrefix: string;
@@ -23,14 +16,18 @@ export interface PipelineOptions {
   indexDir: string;
   /** Per-service extra environment. */
   env?: Partial<Record<ServiceName, Record<string, string>>>;
-  /** Fixed ports (the demo); tests take free ones. */
+  /** Fixed ports; free ones otherwise. */
   ports?: Partial<Record<ServiceName, number>>;
 }
 
-/** Every Affinity service as a separate process, wired to one Kafka, one Redis and one prefix. */
+/**
+ * Affinity's services as separate processes under the product's `Supervisor` (the one behind
+ * `./dev run`), wired to one Kafka, one Redis and one prefix. Restarts are off: a test must see
+ * a service that died, not a restarted one.
+ */
 export class Pipeline {
   readonly ports = new Map<ServiceName, number>();
-  readonly workers = new Map<ServiceName, ChildWorker>();
+  private supervisor?: Supervisor;
 
   constructor(readonly options: PipelineOptions) {}
 
@@ -54,38 +51,24 @@ export class Pipeline {
   }
 
   async start(only: readonly ServiceName[] = SERVICES): Promise<void> {
-    for (const name of only) {
-      const port = this.options.ports?.[name] ?? (await freePort());
-      this.ports.set(name, port);
-      const env = { ...this.baseEnv(), HTTP_PORT: String(port), INSTANCE_ID: `${name}-1`, ...this.options.env?.[name] };
-      this.workers.set(name, spawnTs(ENTRY[name], env, resolve(this.options.logDir, `${name}.log`)));
-    }
+    for (const name of only) this.ports.set(name, this.options.ports?.[name] ?? (await freePort()));
+    this.supervisor = new Supervisor({
+      processes: affinityProcesses({ services: only, env: this.baseEnv(), serviceEnv: this.options.env, ports: Object.fromEntries(this.ports) }),
+      logDir: this.options.logDir,
+      cwd: ROOT,
+      restart: false,
+    });
+    this.supervisor.start();
   }
 
   /** Waits until every started service answers /readyz with 200. */
   async waitReady(timeoutMs = 180_000): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    for (const [name, port] of this.ports) {
-      for (;;) {
-        const w = this.workers.get(name)!;
-        if (w.proc.exitCode !== null) throw new Error(`${name} exited with ${w.proc.exitCode}; see ${w.logFile}`);
-        try {
-          const res = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(2000) });
-          if (res.ok) break;
-        } catch {
-          // not listening yet
-        }
-        if (Date.now() > until) throw new Error(`${name} not ready after ${timeoutMs} ms; see ${w.logFile}`);
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    }
+    await this.supervisor?.waitReady(timeoutMs);
   }
 
+  /** Stops the services, the API first and then the workers it reads from; each one's exit code. */
   async stop(): Promise<Record<string, number | null>> {
-    const codes: Record<string, number | null> = {};
-    // Reverse order: the API and recommender stop before the workers they read from.
-    for (const name of [...this.workers.keys()].reverse()) codes[name] = await stopChild(this.workers.get(name)!);
-    return codes;
+    return (await this.supervisor?.stop()) ?? {};
   }
 }
 

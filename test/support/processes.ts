@@ -1,9 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { dirname, resolve } from 'node:path';
+import { dirname } from 'node:path';
+import { REPOSITORY_ROOT, exitCode, startNodeProcess } from '@affinity/supervisor';
 
-export const ROOT = resolve(import.meta.dirname, '../..');
+export const ROOT = REPOSITORY_ROOT;
 
 export interface ChildWorker {
   proc: ChildProcess;
@@ -21,28 +22,17 @@ process.once('exit', () => {
 export function spawnTs(entry: string, env: Record<string, string>, logFile: string): ChildWorker {
   mkdirSync(dirname(logFile), { recursive: true });
   const log = createWriteStream(logFile, { flags: 'a' });
-  // AFFINITY_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") passes Node flags that NODE_OPTIONS refuses.
-  const nodeArgs = (env.AFFINITY_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', resolve(ROOT, entry)], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = startNodeProcess(entry, { env, cwd: ROOT });
   proc.stdout?.pipe(log, { end: false });
   proc.stderr?.pipe(log, { end: false });
   live.add(proc);
   const exited = new Promise<number | null>((r) =>
     proc.once('exit', (code, signal) => {
       live.delete(proc);
-      r(code ?? (signal ? -1 : null));
+      r(exitCode(code, signal));
     }),
   );
   return { proc, exited, logFile };
-}
-
-export async function stopChild(w: ChildWorker, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-  if (w.proc.exitCode === null && w.proc.signalCode === null) w.proc.kill(signal);
-  return w.exited;
 }
 
 /** A TCP port nobody listens on right now. */

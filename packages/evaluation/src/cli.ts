@@ -7,12 +7,14 @@
  *                     evaluate the fitted configuration next to the default one
  *   --write-default   with --fit: fit one configuration on every given log's validation split
  *                     together and write it as the bundled default (packages/recommend/src/default-ranker.json)
+ *   --base FILE       the ranker configuration fits start from (default: the bundled default)
+ *   --fit-only        fit and write configurations, skip the evaluation on the test split
  *   --out DIR         where the reports go (default .affinity/eval)
  *   --events N        only the first N events of each log (and the products they touch): a quick run
  *   --queries N       at most N questions per task (default 3000)
  *   --no-baselines    the pipeline only
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_RANKER_CONFIG, type RankerConfigInput } from '@affinity/recommend';
 import { baselineFamilies } from './baselines';
@@ -40,15 +42,18 @@ function head(d: EvalDataset, n: number): EvalDataset {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const valued = new Set(['--out', '--events', '--queries']);
+  const valued = new Set(['--out', '--events', '--queries', '--base']);
   const names = argv.filter((a, i) => !a.startsWith('--') && !valued.has(argv[i - 1] ?? ''));
   if (names.length === 0) {
-    console.log('usage: ./dev eval <dataset|all|dir>... [--fit] [--write-default] [--out DIR] [--events N] [--queries N] [--no-baselines]\n');
+    console.log('usage: ./dev eval <dataset|all|dir>... [--fit] [--fit-only] [--write-default] [--base FILE] [--out DIR] [--events N] [--queries N] [--no-baselines]\n');
     for (const d of datasetSummaries()) console.log(`  ${d.name.padEnd(14)} ${d.summary}`);
     console.log(`  ${'<dir>'.padEnd(14)} your own log: products.csv and events.csv (see the README's Evaluation section)`);
     return 2;
   }
-  const fit = argv.includes('--fit');
+  const fitOnly = argv.includes('--fit-only');
+  const fit = argv.includes('--fit') || fitOnly;
+  const baseFile = option(argv, '--base');
+  const base: RankerConfigInput = baseFile ? (JSON.parse(readFileSync(baseFile, 'utf8')) as RankerConfigInput) : DEFAULT_RANKER_CONFIG;
   const writeDefault = argv.includes('--write-default');
   if (writeDefault && !fit) throw new Error('--write-default needs --fit');
   const out = resolve(option(argv, '--out') ?? '.affinity/eval');
@@ -75,13 +80,14 @@ async function main(argv: string[]): Promise<number> {
       const data = await gatherFitData(fitter, validation, dataset.name, { progress: true, tasks: dataset.tasks });
       await fitter.close();
       pooled.push(data);
-      const { config, reports } = fitRanker(DEFAULT_RANKER_CONFIG, [data], `fitted on ${dataset.name}'s validation split (${new Date().toISOString().slice(0, 10)})`, { log: (m) => console.error(`  ${m}`) });
+      const { config, reports } = fitRanker(base, [data], `fitted on ${dataset.name}'s validation split (${new Date().toISOString().slice(0, 10)})`, { log: (m) => console.error(`  ${m}`) });
       for (const r of reports) {
         console.error(`  fitted ${r.slot}: ${r.lists} lists, ${r.positives} chosen of ${r.rows} candidates (candidate recall ${r.candidateRecall.toFixed(3)}), cut-off ${r.threshold}, validation: base ${r.base.toFixed(4)}, logistic ${r.logistic.toFixed(4)}, fitted ${r.objective.toFixed(4)}`);
       }
       writeFileSync(resolve(out, `${dataset.name}.ranker.json`), `${JSON.stringify(config, null, 2)}\n`);
       methods.push(new PipelineMethod({ name: 'Affinity (fitted)', prefix: `${prefix}-f`, catalog, redisUrl, progress: true, ranker: config }));
     }
+    if (fitOnly) continue;
     const specs = argv.includes('--no-baselines') ? methods : [...methods, ...baselineFamilies()];
     const result = await evaluate(dataset, specs, { progress: true, maxQueries: queries ? Number(queries) : undefined, log: (m) => console.error(`  ${m}`) });
     results.push(result);
@@ -92,13 +98,14 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   if (writeDefault) {
-    const { config, reports } = fitRanker(DEFAULT_RANKER_CONFIG, pooled, `fitted on the validation splits of ${pooled.map((d) => d.dataset).join(', ')}, each weighing the same (./dev eval ${names.join(' ')} --fit --write-default, ${new Date().toISOString().slice(0, 10)})`, {
+    const { config, reports } = fitRanker(base, pooled, `fitted on the validation splits of ${pooled.map((d) => d.dataset).join(', ')}, each weighing the same (./dev eval ${names.join(' ')} --fit --write-default, ${new Date().toISOString().slice(0, 10)})`, {
       log: (m) => console.error(`  pooled ${m}`),
     });
     for (const r of reports) console.error(`  pooled ${r.slot}: cut-off ${r.threshold}, validation: base ${r.base.toFixed(4)}, logistic ${r.logistic.toFixed(4)}, fitted ${r.objective.toFixed(4)}`);
     writeFileSync(DEFAULT_CONFIG_PATH, `${JSON.stringify(config satisfies RankerConfigInput, null, 2)}\n`);
     console.error(`  wrote ${DEFAULT_CONFIG_PATH}`);
   }
+  if (results.length === 0) return 0;
   writeFileSync(resolve(out, 'report.md'), `${markdownReport(results, command)}\n`);
   writeFileSync(resolve(out, 'report.html'), htmlReport(results, command));
   console.log(markdownReport(results, command));

@@ -106,6 +106,13 @@ export async function gatherFitData(
  * each weighing the same once it has {@link FULL_WEIGHT_QUERIES} questions.
  */
 export function objective(config: RankerConfigInput, data: readonly FitData[], slot: FitSlot): number {
+  const { values, weights } = objectiveParts(config, data, slot);
+  const total = weights.reduce((a, b) => a + b, 0);
+  return total > 0 ? values.reduce((a, v, i) => a + v * weights[i]!, 0) / total : 0;
+}
+
+/** The slot's metric on each dataset that has questions for it, and each dataset's weight. */
+function objectiveParts(config: RankerConfigInput, data: readonly FitData[], slot: FitSlot): { values: number[]; weights: number[] } {
   const ranker = new Ranker(config);
   const kind = kindOf(slot);
   const { k } = TASK_OF[slot];
@@ -138,9 +145,35 @@ export function objective(config: RankerConfigInput, data: readonly FitData[], s
     values.push(sum / qs.length);
     weights.push(Math.min(1, qs.length / FULL_WEIGHT_QUERIES));
   }
-  const total = weights.reduce((a, b) => a + b, 0);
-  return total > 0 ? values.reduce((a, v, i) => a + v * weights[i]!, 0) / total : 0;
+  return { values, weights };
 }
+
+/**
+ * How a pooled fit compares candidates: the weighted mean over datasets of each dataset's
+ * metric relative to the reference model's on that dataset, and no dataset may fall more than
+ * 2% below its reference — one configuration for every catalog must not buy a gain on one log
+ * with a loss on another, nor let the logs with the highest absolute recall decide alone.
+ * With one dataset it is the plain metric.
+ */
+function pooledScore(parts: { values: number[]; weights: number[] }, reference: { values: number[] } | undefined): number {
+  const { values, weights } = parts;
+  if (values.length <= 1 || !reference) {
+    const total = weights.reduce((a, b) => a + b, 0);
+    return total > 0 ? values.reduce((a, v, i) => a + v * weights[i]!, 0) / total : 0;
+  }
+  let sum = 0;
+  let total = 0;
+  for (let i = 0; i < values.length; i++) {
+    const ratio = reference.values[i]! > 0 ? values[i]! / reference.values[i]! : 1;
+    if (ratio < MIN_POOLED_RATIO) return -Infinity;
+    sum += ratio * weights[i]!;
+    total += weights[i]!;
+  }
+  return total > 0 ? sum / total : 0;
+}
+
+/** No dataset of a pooled fit may fall below this share of its reference metric. */
+const MIN_POOLED_RATIO = 0.98;
 
 /** A dataset with fewer validation questions for a slot than this weighs proportionally less (its metric is noisier). */
 const FULL_WEIGHT_QUERIES = 300;
@@ -252,6 +285,13 @@ export function fitRanker(base: RankerConfigInput, data: readonly FitData[], sou
   delete config.version;
   config.source = source;
   const reports: FitReport[] = [];
+  // A kind without a cold-start model ranks new subjects with its warm model. Fitting the warm
+  // model on behaviour-rich lists must not change how new subjects rank (a catalog without
+  // behaviour yet would get weights learnt from co-purchases): they keep the base model.
+  for (const kind of Object.keys(config.kinds) as RecKind[]) {
+    const m = config.kinds[kind];
+    if (kind !== 'trending' && !m.cold) m.cold = { bias: m.bias, weights: { ...m.weights }, threshold: m.threshold };
+  }
   for (const slot of SLOTS) {
     const kind = kindOf(slot);
     const cold = slot.endsWith(':cold');
@@ -296,22 +336,28 @@ export function fitRanker(base: RankerConfigInput, data: readonly FitData[], sou
     let evaluations = 0;
     const started = performance.now();
     const warm = config.kinds[kind];
-    const evaluate = (m: BlendModel) => {
+    const parts = (m: BlendModel) => {
       config.kinds[kind] = cold ? { ...warm, cold: m } : { ...m, ...(warm.cold ? { cold: warm.cold } : {}) };
       evaluations++;
-      return objective(config, withQueries, slot);
+      return objectiveParts(config, withQueries, slot);
     };
+    const mean = (p: { values: number[]; weights: number[] }) => pooledScore(p, undefined);
     // Start from the better of the base configuration's model and the logistic fit (at its best cut-off).
     const baseModel = cold ? warm.cold : warm;
-    const baseValue = baseModel ? evaluate(baseModel) : -1;
-    let best = { model: { ...model }, value: -1 };
+    const baseParts = baseModel ? parts(baseModel) : undefined;
+    const baseValue = baseParts ? mean(baseParts) : -1;
+    let start = { model: { ...model }, parts: parts(model) };
     for (const threshold of THRESHOLDS) {
       const m = { ...model, threshold };
-      const v = evaluate(m);
-      if (v > best.value + 1e-9) best = { model: m, value: v };
+      const p = parts(m);
+      if (mean(p) > mean(start.parts) + 1e-9) start = { model: m, parts: p };
     }
-    const logistic = best.value;
-    if (baseModel && baseValue > best.value) best = { model: { ...baseModel }, value: baseValue };
+    const logistic = mean(start.parts);
+    if (baseModel && baseParts && baseValue > logistic) start = { model: { ...baseModel }, parts: baseParts };
+    // Candidates are judged relative to the starting point, dataset by dataset (see pooledScore).
+    const reference = start.parts;
+    const evaluate = (m: BlendModel) => pooledScore(parts(m), reference);
+    let best = { model: start.model, value: pooledScore(reference, reference) };
     // Coordinate ascent on the metric itself, starting from the logistic fit.
     for (let pass = 0; pass < (options.passes ?? 2); pass++) {
       let improved = false;
@@ -332,11 +378,11 @@ export function fitRanker(base: RankerConfigInput, data: readonly FitData[], sou
         const v = evaluate(m);
         if (v > best.value + 1e-4) best = { model: m, value: v };
       }
-      options.log?.(`${slot}: pass ${pass + 1}, objective ${best.value.toFixed(4)} (${evaluations} evaluations, ${((performance.now() - started) / 1000).toFixed(0)} s)`);
+      options.log?.(`${slot}: pass ${pass + 1}, score ${best.value.toFixed(4)} (${evaluations} evaluations, ${((performance.now() - started) / 1000).toFixed(0)} s)`);
       if (!improved) break;
     }
-    evaluate(best.model);
-    reports.push({ slot, lists: lists.length, rows: rows.length, positives, candidateRecall: targets > 0 ? found / targets : 0, threshold: best.model.threshold, base: baseValue, logistic, objective: best.value });
+    const fitted = mean(parts(best.model));
+    reports.push({ slot, lists: lists.length, rows: rows.length, positives, candidateRecall: targets > 0 ? found / targets : 0, threshold: best.model.threshold, base: baseValue, logistic, objective: fitted });
   }
   return { config, reports };
 }

@@ -15,7 +15,7 @@ import {
 } from '@affinity/recommend';
 import type { BehaviourVectors } from './behaviour-vectors';
 import type { ContentIndex } from './content-index';
-import type { CoOccurrenceKind, NeighbourRow, RecState, RecentInteraction, StoredItem } from './rec-state';
+import { categoryKey, type CoOccurrenceKind, type NeighbourRow, type RecState, type RecentInteraction, type StoredItem } from './rec-state';
 
 export interface BuiltList {
   kind: RecKind;
@@ -208,6 +208,28 @@ export class ListBuilder {
     return { stats, rows, linear };
   }
 
+  /**
+   * How strongly each leaf category is bought with the given leaves (weighted): the cosine of
+   * their basket columns, averaged over the given leaves by weight; and the most associated
+   * categories, strongest first.
+   */
+  private async categoryAssociations(leaves: ReadonlyMap<string, number>): Promise<{ of: (path: readonly string[]) => number; top: string[] }> {
+    const { rows, baskets } = await this.o.state.categoryAssociations([...leaves.keys()], 30);
+    const assoc = new Map<string, number>();
+    let total = 0;
+    for (const [leaf, w] of leaves) {
+      total += w;
+      const n = baskets.get(leaf) ?? 0;
+      for (const r of rows.get(leaf) ?? []) {
+        const m = baskets.get(r.category) ?? 0;
+        if (n > 0 && m > 0) assoc.set(r.category, (assoc.get(r.category) ?? 0) + (w * r.both) / Math.sqrt(n * m));
+      }
+    }
+    for (const [c, v] of assoc) assoc.set(c, v / (total || 1));
+    const top = [...assoc].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([c]) => c);
+    return { of: (path) => (path.length > 0 ? (assoc.get(categoryKey(path, path.length)) ?? 0) : 0), top };
+  }
+
   private async gatherForItem(kind: 'similar' | 'complementary', productId: string): Promise<GatheredList | undefined> {
     const st = this.o.state;
     const [subject, subjectVec] = await Promise.all([st.items([productId]).then((m) => m.get(productId)), st.contentVectors([productId]).then((m) => m.get(productId))]);
@@ -215,14 +237,18 @@ export class ListBuilder {
     const anchors = new Map([[productId, 1]]);
     const behaviourVec = this.o.behaviour.vector(productId);
     const leaf = subject.categoryPath.length;
-    const [content, basket, history, brandItems, categoryTop, popular] = await Promise.all([
+    const subjectLeaf = categoryKey(subject.categoryPath, leaf);
+    const [content, basket, history, brandItems, categoryTop, popular, leafAssoc] = await Promise.all([
       subjectVec ? this.o.index.search({ modelId: subject.modelId, vector: subjectVec, k: this.fanIn, exclude: [productId], filter: { availability: [...AVAILABLE] } }) : undefined,
       this.coStats('basket', anchors, kind === 'complementary' ? this.fanIn * 2 : this.fanIn),
       this.coStats('history', anchors, this.fanIn),
       kind === 'complementary' && subject.brand ? st.itemsOfBrand(subject.brand, this.fanIn) : Promise.resolve([]),
       leaf > 0 ? st.popular(this.fanIn, { path: subject.categoryPath, depth: leaf }) : Promise.resolve([]),
       st.popular(this.fanIn),
+      leaf > 0 ? this.categoryAssociations(new Map([[subjectLeaf, 1]])) : undefined,
     ]);
+    // The popular items of the categories bought most with the subject's.
+    const associated = kind === 'complementary' && leafAssoc ? await Promise.all(leafAssoc.top.slice(0, 5).map((c) => st.popular(10, c))) : [];
     // Popular items compete on their features too: the strongest complements of a new or rare item are often staples.
     const ids = new Set<string>([
       ...(content?.hits.map((h) => h.id) ?? []),
@@ -233,6 +259,7 @@ export class ListBuilder {
       ...brandItems,
       ...categoryTop.map((c) => c.productId),
       ...popular.map((p) => p.productId),
+      ...associated.flat().map((p) => p.productId),
     ]);
     if (behaviourVec) for (const h of this.o.behaviour.search(behaviourVec, this.fanIn)) ids.add(h.id);
     ids.delete(productId);
@@ -258,6 +285,11 @@ export class ListBuilder {
       features.popularity = Math.log1p(n);
       if (n > 0) evidence.shoppers = n;
       const [sameLeaf, sameRoot] = sharedCategory(subject, info);
+      const assoc = leafAssoc?.of(info.categoryPath);
+      if (assoc) {
+        features.categoryAssoc = assoc;
+        evidence.goesWith = info.categoryPath.at(-1);
+      }
       if (sameLeaf) features.category = 1;
       if (sameRoot) features.department = 1;
       if (sameLeaf || sameRoot) evidence.category = info.categoryPath.slice(0, sameLeaf ? leaf : 1).join(' > ');
@@ -312,10 +344,16 @@ export class ListBuilder {
       newest,
     );
     const perAnchor = Math.max(10, Math.round((this.fanIn * 4) / Math.max(1, anchors.size)));
-    const [content, basket, history] = await Promise.all([
+    const anchorLeaves = new Map<string, number>();
+    for (const [a, w] of anchors) {
+      const path = anchorItems.get(a)?.categoryPath;
+      if (path && path.length > 0) anchorLeaves.set(categoryKey(path, path.length), (anchorLeaves.get(categoryKey(path, path.length)) ?? 0) + w);
+    }
+    const [content, basket, history, leafAssoc] = await Promise.all([
       profile && modelId ? this.o.index.search({ modelId, vector: profile, k: this.fanIn, exclude: anchorIds, filter: { availability: [...AVAILABLE] } }) : undefined,
       this.coStats('basket', anchors, perAnchor),
       this.coStats('history', anchors, perAnchor),
+      anchorLeaves.size > 0 ? this.categoryAssociations(new Map([...anchorLeaves].sort((a, b) => b[1] - a[1]).slice(0, 5))) : undefined,
     ]);
     const rebuys = repeatRate >= this.minRepeatRate;
     const ownTop = [...own].sort((a, b) => b[1] - a[1]).slice(0, this.fanIn);
@@ -368,6 +406,11 @@ export class ListBuilder {
       if (t !== undefined && t > 0) {
         features.trending = Math.log1p(t);
         evidence.trending = t;
+      }
+      const assoc = leafAssoc?.of(info.categoryPath);
+      if (assoc) {
+        features.categoryAssoc = assoc;
+        evidence.goesWith = info.categoryPath.at(-1);
       }
       if (total > 0 && info.categoryPath.length > 0) {
         const leaf = (leafShare.get(info.categoryPath.join('\u0000')) ?? 0) / total;

@@ -111,7 +111,8 @@ return 1
 // prefix, trending epoch, trending clock, the user's item counts hash, the user's window of
 // recently first-touched items, item → distinct users hash, history co-occurrence prefix,
 // popularity zset, statistics hash, item → categories hash, category-popularity prefix, the
-// user's current basket ("<returning 0/1>|<basket id>"), the user's item → last basket hash.
+// user's current basket ("<returning 0/1>|<basket id>"), the user's item → last basket hash,
+// the basket's leaf categories, leaf category → baskets hash, leaf co-purchase prefix.
 // ARGV: ttl, recent JSON, recent cap, product, is purchase, weight, ts, half-life ms,
 // basket-forming (1/0), max basket items, history window, basket (order, else session) id.
 //
@@ -195,6 +196,21 @@ end
 redis.call('SADD', KEYS[5], product)
 redis.call('EXPIRE', KEYS[5], tonumber(ARGV[1]))
 redis.call('HINCRBY', KEYS[6], product, 1)
+-- Leaf categories bought together: once per basket and pair of leaves.
+local cats = redis.call('HGET', KEYS[17], product)
+if cats then
+  local leaf = string.sub(cats, 1, string.find(cats, '\\n', 1, true) - 1)
+  if leaf ~= '' and redis.call('SADD', KEYS[21], leaf) == 1 then
+    redis.call('EXPIRE', KEYS[21], tonumber(ARGV[1]))
+    redis.call('HINCRBY', KEYS[22], leaf, 1)
+    for _, other in ipairs(redis.call('SMEMBERS', KEYS[21])) do
+      if other ~= leaf then
+        redis.call('ZINCRBY', KEYS[23] .. leaf, 1, other)
+        redis.call('ZINCRBY', KEYS[23] .. other, 1, leaf)
+      end
+    end
+  end
+end
 return #members
 `);
 
@@ -393,6 +409,9 @@ export class RecState {
         this.keys.key('catpop', ''),
         this.keys.key('user', e.userId, 'basket'),
         this.keys.key('user', e.userId, 'item-baskets'),
+        this.keys.key('basket-categories', basket),
+        this.keys.key('category-baskets'),
+        this.keys.key('catco', ''),
       ],
       [
         String(this.ttl),
@@ -451,6 +470,29 @@ export class RecState {
   async userItems(userId: string): Promise<Map<string, number>> {
     const all = await this.redis.hgetall(this.keys.key('user', userId, 'items'));
     return new Map(Object.entries(all).map(([k, v]) => [k, Number(v)]));
+  }
+
+  /**
+   * The leaf categories most often bought in one basket with each given leaf (category keys as
+   * {@link categoryKey} makes them), with the baskets holding each leaf.
+   */
+  async categoryAssociations(leaves: readonly string[], n: number): Promise<{ rows: Map<string, { category: string; both: number }[]>; baskets: Map<string, number> }> {
+    const unique = [...new Set(leaves)];
+    const flats = await Promise.all(unique.map((l) => this.redis.zrevrange(this.keys.key('catco', l), 0, n - 1, 'WITHSCORES')));
+    const rows = new Map<string, { category: string; both: number }[]>();
+    const all = new Set(unique);
+    unique.forEach((l, i) => {
+      const flat = flats[i]!;
+      const list: { category: string; both: number }[] = [];
+      for (let j = 0; j < flat.length; j += 2) {
+        list.push({ category: flat[j]!, both: Number(flat[j + 1]) });
+        all.add(flat[j]!);
+      }
+      rows.set(l, list);
+    });
+    const keys = [...all];
+    const counts = keys.length > 0 ? await this.redis.hmget(this.keys.key('category-baskets'), ...keys) : [];
+    return { rows, baskets: new Map(keys.map((k, i) => [k, Number(counts[i] ?? 0)])) };
   }
 
   /** Every item's support: baskets holding it (`basket`) or distinct shoppers (`history`). */
@@ -515,9 +557,9 @@ export class RecState {
     return Number(rebuys ?? 0) / (Number(returning ?? 0) + 50);
   }
 
-  /** Items with the most distinct shoppers, overall or within a category (a path prefix `depth` levels deep). */
-  async popular(n: number, category?: { path: readonly string[]; depth: number }): Promise<{ productId: string; shoppers: number }[]> {
-    const key = category ? this.keys.key('catpop', categoryKey(category.path, category.depth)) : this.keys.key('popular');
+  /** Items with the most distinct shoppers, overall or within a category (a path prefix `depth` levels deep, or a category key). */
+  async popular(n: number, category?: { path: readonly string[]; depth: number } | string): Promise<{ productId: string; shoppers: number }[]> {
+    const key = category === undefined ? this.keys.key('popular') : this.keys.key('catpop', typeof category === 'string' ? category : categoryKey(category.path, category.depth));
     const flat = await this.redis.zrevrange(key, 0, n - 1, 'WITHSCORES');
     const out: { productId: string; shoppers: number }[] = [];
     for (let i = 0; i < flat.length; i += 2) out.push({ productId: flat[i]!, shoppers: Number(flat[i + 1]) });

@@ -36,6 +36,11 @@ export const FEATURES = [
   /** Same top-level category as the subject (or share of the shopper's recent items in it). */
   'department',
   /**
+   * How much the candidate's leaf category is bought with the subject's (a shopper's anchors'):
+   * the cosine of the two leaves' basket columns. Pasta goes with sauce even for a new pasta.
+   */
+  'categoryAssoc',
+  /**
    * The shopper's own past interactions with the candidate, log(1 + count), times the catalog's
    * measured repeat rate: rebuying counts where shoppers rebuy (groceries), not where they do not (films).
    */

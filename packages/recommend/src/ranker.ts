@@ -22,6 +22,8 @@ export interface Evidence {
   trending?: number;
   /** The category it shares with the subject or the shopper. */
   category?: string;
+  /** Its leaf category, when that is often bought with the subject's (or the shopper's). */
+  goesWith?: string;
   /** The shopper's own interactions with it. */
   ownCount?: number;
   /** Shared attributes. */
@@ -320,6 +322,7 @@ export class Ranker {
     if (ev.ownCount !== undefined) add(c.repeat, { code: 'bought_before', text: `you chose it ${ev.ownCount} time${ev.ownCount === 1 ? '' : 's'} before`, value: ev.ownCount });
     if (ev.trending !== undefined) add(c.trending, { code: 'trending', text: `trending: ${fmt(ev.trending, 1)} recent interactions`, value: Number(fmt(ev.trending, 2)) });
     if (ev.shoppers !== undefined) add(c.popularity, { code: 'popular', text: `popular: ${ev.shoppers} shoppers`, value: ev.shoppers });
+    if (ev.goesWith !== undefined) add(c.categoryAssoc, { code: 'category_goes_with', text: `${ev.goesWith} goes with ${kind === 'personalized' ? 'what you choose' : 'it'}`.slice(0, 256) });
     if (ev.category !== undefined) add(sum('category', 'department'), { code: 'same_category', text: `${kind === 'personalized' ? 'in a category you like' : 'same category'} (${ev.category})`.slice(0, 256) });
     if (ev.shared) for (const a of ev.shared.slice(0, 3)) add((c.attributes ?? 0) / 2, { code: `same_${a.name}`.slice(0, 64), text: `same ${a.name.replace(/_/g, ' ')} (${a.value})`.slice(0, 256) });
     out.sort((a, b) => b.weight - a.weight);

@@ -10,6 +10,7 @@ import { ShardRegistry, createRedis } from '@affinity/store';
 import { BatchConsumer, ServiceGroup, createWorkerKit, runService, type SeekRequest, registryNamespace, httpExposure } from '@affinity/stream';
 import { Histogram } from 'prom-client';
 import { loadIndexerConfig } from './config';
+import { registerIndexSizeMetrics } from './index-metrics';
 import { indexerRoutes } from './knn-route';
 import { ShardManager } from './shard-manager';
 
@@ -34,6 +35,7 @@ const shards = new ShardManager({
   logger,
   freshness,
 });
+registerIndexSizeMetrics(shards, kit.registry);
 const admin = kit.kafka.admin();
 
 /** Restored partitions whose resume offset has not reached the consumer yet (survives a retried hook). */

@@ -1,0 +1,10 @@
+export { Supervisor, compileSupervisorOptions, describeEvent } from './supervisor';
+export type { CompiledSupervisorOptions, ProcessSpec, RestartPolicy, SupervisorEvent, SupervisorOptions } from './supervisor';
+export { AFFINITY_SERVICES, DEFAULT_PORTS, REPOSITORY_ROOT, affinityProcesses, isAffinityService, probeHost } from './affinity-services';
+export type { AffinityProcessesOptions, AffinityService } from './affinity-services';
+export { startNodeProcess, exitCode } from './node-process';
+export type { NodeProcessOptions } from './node-process';
+export { LinePrefixer, SUPERVISOR_LOG_NAME, formatLogLine, logLineTime } from './log-format';
+export type { LogFormatOptions } from './log-format';
+export { LogFollower, RunDirectory } from './run-directory';
+export type { LogLine, RunRecord } from './run-directory';
