@@ -111,8 +111,11 @@ export async function probes(port: number): Promise<{ healthz: number; readyz: n
   return { healthz: await get('/healthz'), readyz: await get('/readyz') };
 }
 
+/** The stream workers a drill runs (the API writes no topic a drill reads, jobs read none). */
+export type DrillService = Exclude<ServiceName, 'api' | 'jobs'>;
+
 /** The topics each service's consumer group reads. */
-const READS: Record<Exclude<ServiceName, 'api'>, readonly TopicId[]> = {
+const READS: Record<DrillService, readonly TopicId[]> = {
   enricher: ['catalog'],
   indexer: ['enriched'],
   graph: ['interactions'],
@@ -135,7 +138,7 @@ const DIRECT = 'drill-direct';
 export const GRAPH_HALF_LIFE_MS = 14 * 24 * 3600 * 1000;
 
 export interface DrillOptions {
-  services: readonly Exclude<ServiceName, 'api'>[];
+  services: readonly DrillService[];
   /** Partition counts (small ones keep start-up and rebalances short). */
   partitions?: TopicOptions['partitions'];
   env?: Partial<Record<ServiceName, Record<string, string>>>;
@@ -304,7 +307,7 @@ export class DrillPipeline {
     if (s.has('recommender')) await this.verifyRecommender();
     if (s.has('graph')) await this.verifyGraph();
     for (const svc of this.options.services) {
-      expect(this.pipeline.workers.get(svc)!.proc.exitCode, `${svc} still running`).toBeNull();
+      expect(this.pipeline.pid(svc), `${svc} still running`).toBeDefined();
       expect(await probes(this.port(svc)), `${svc} healthy and ready`).toEqual({ healthz: 200, readyz: 200 });
     }
   }

@@ -66,6 +66,11 @@ export class Pipeline {
     await this.supervisor?.waitReady(timeoutMs);
   }
 
+  /** The pid of the service running now under that name; undefined while it is down. */
+  pid(name: ServiceName): number | undefined {
+    return this.supervisor?.pid(name);
+  }
+
   /** Stops the services, the API first and then the workers it reads from; each one's exit code. */
   async stop(): Promise<Record<string, number | null>> {
     return (await this.supervisor?.stop()) ?? {};
