@@ -35,7 +35,7 @@ import { KeySpace } from '@affinity/store';
 import type { Admin, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import { expect } from 'vitest';
 import { ROOT, type TestEnv, openTestEnv, stack, waitFor } from './harness';
-import { Pipeline, type ServiceName } from './pipeline';
+import { Pipeline, type PipelineOptions, type ServiceName } from './pipeline';
 
 /** A record as a drill writes it: raw bytes, exactly as a careless or hostile producer would send them. */
 export interface RawRecord {
@@ -142,6 +142,8 @@ export interface DrillOptions {
   /** Partition counts (small ones keep start-up and rebalances short). */
   partitions?: TopicOptions['partitions'];
   env?: Partial<Record<ServiceName, Record<string, string>>>;
+  /** Restart a service that exits (PipelineOptions.restart). @defaultValue false */
+  restart?: PipelineOptions['restart'];
 }
 
 /** A rejected record, and why the drill expects it rejected (matched against the DLQ message). */
@@ -181,6 +183,7 @@ export class DrillPipeline {
       redisPrefix: `${t.prefix}affinity`,
       logDir: resolve(ROOT, '.affinity/test-logs', `${t.prefix}drill`),
       indexDir,
+      restart: options.restart,
       env: {
         ...options.env,
         enricher: { EMBEDDING_THREADS: '1', ...options.env?.enricher },
