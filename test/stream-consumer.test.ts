@@ -13,10 +13,11 @@ import {
   parseWith,
   topicName,
   type Decoder,
+  type CatalogEvent,
   type Interaction,
   type ProductUpsertInput,
 } from '@affinity/contracts';
-import { BatchConsumer, EventProducer, Registry, StreamMetrics, createKafka, createLogger, runService, type BatchConsumerOptions, type InputSpec, type Service } from '@affinity/stream';
+import { BatchConsumer, EventProducer, Registry, StreamMetrics, createKafka, createLogger, runService, sleep, type BatchConsumerOptions, type InputSpec, type Service } from '@affinity/stream';
 import type { Admin, Kafka, Message } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enrichedProduct, seeded, unitVector } from './support/fixtures';
@@ -50,6 +51,26 @@ function interactionsConsumer(
   options: Omit<BatchConsumerOptions<Streams>, 'kafka' | 'inputs' | 'producer' | 'logger'>,
 ): BatchConsumer<Streams> {
   return new BatchConsumer({ kafka, inputs: { interactions: { topic: topicName('interactions', { prefix }), decode: decodeInteraction } }, producer, logger, ...options });
+}
+
+/** A one-partition topic of this suite's own, once it has a leader: what happens there holds up no other test. */
+async function ownTopic(name: string): Promise<string> {
+  const topic = `${prefix}${name}`;
+  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: false });
+  await waitFor(async () => (await admin.fetchTopicOffsets(topic).catch(() => [])).length, (n) => n === 1, 30_000, 'a leader for the new topic');
+  return topic;
+}
+
+/** A promise the test resolves when it chooses. */
+function gate(): { released: Promise<void>; release: () => void } {
+  let release: () => void = () => undefined;
+  const released = new Promise<void>((r) => (release = r));
+  return { released, release };
+}
+
+/** A consumer of catalog events on `topic` with its own metrics registry; each test adds its group, handler and options. */
+function catalogConsumer(topic: string, producer: EventProducer, registry: Registry, options: Omit<BatchConsumerOptions<{ catalog: InputSpec<CatalogEvent> }>, 'kafka' | 'inputs' | 'producer' | 'logger' | 'metrics'>) {
+  return new BatchConsumer({ kafka, inputs: { catalog: { topic, decode: decodeCatalogEvent } }, producer, logger, metrics: new StreamMetrics(registry, { defaultMetrics: false }), ...options });
 }
 
 describe('batch consumer failure handling', () => {
@@ -172,9 +193,7 @@ describe('batch consumer failure handling', () => {
     // its failure marked the consumer failed although the newer call succeeded, and the watchdog
     // then killed a healthy indexer.
     // An empty topic of its own: no batch may wait on the hanging hook (kafkajs rejoins between batches).
-    const topic = `${prefix}superseded`;
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: false });
-    await waitFor(async () => (await admin.fetchTopicOffsets(topic).catch(() => [])).length, (n) => n === 1, 30_000, 'a leader for the new topic');
+    const topic = await ownTopic('superseded');
     const groupId = `${prefix}superseded`;
     const producer = new EventProducer({ kafka });
     let calls = 0;
@@ -386,23 +405,15 @@ describe('oversized records and consumers that cannot make progress', () => {
 
   it('a partition that makes no progress turns /readyz red (and /healthz unless a dependency is down), and is counted', async () => {
     // A topic of its own: stalls here must not hold up other tests' partitions.
-    const topic = `${prefix}stalled`;
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: false });
-    await waitFor(async () => (await admin.fetchTopicOffsets(topic).catch(() => [])).length, (n) => n === 1, 30_000, 'a leader for the new topic');
+    const topic = await ownTopic('stalled');
     const groupId = `${prefix}stalled`;
     const producer = new EventProducer({ kafka });
     const registry = new Registry();
     let mode: 'hang' | 'outage' | 'ok' = 'hang';
-    let release: () => void = () => undefined;
-    const released = new Promise<void>((r) => (release = r));
+    const { released, release } = gate();
     const handled: string[] = [];
-    const consumer = new BatchConsumer({
-      kafka,
+    const consumer = catalogConsumer(topic, producer, registry, {
       groupId,
-      inputs: { catalog: { topic, decode: decodeCatalogEvent } },
-      producer,
-      logger,
-      metrics: new StreamMetrics(registry, { defaultMetrics: false }),
       stallTimeoutMs: 1500,
       unavailableMaxDelayMs: 200,
       handler: async ({ events }) => {
@@ -433,6 +444,60 @@ describe('oversized records and consumers that cannot make progress', () => {
     } finally {
       release();
       await running.shutdown('test over');
+      await producer.close();
+    }
+  });
+
+  it('while a dependency is down, a retry that takes a while to fail still counts as the outage (healthy, not restarted); a retry that hangs is a stall', async () => {
+    // Found by the stalled-consumer drill: ioredis fails a command only after its reconnect
+    // attempts (up to 9 s with createRedis' settings), and the retried call was counted as a
+    // hanging handler, so a worker waiting out a Redis outage turned unhealthy and was restarted.
+    const topic = await ownTopic('slow-outage');
+    const groupId = `${prefix}slow-outage`;
+    const producer = new EventProducer({ kafka });
+    let mode: 'outage' | 'hang' | 'ok' = 'outage';
+    let calls = 0;
+    const { released, release } = gate();
+    const handled: string[] = [];
+    const consumer = catalogConsumer(topic, producer, new Registry(), {
+      groupId,
+      stallTimeoutMs: 1500,
+      unavailableMaxDelayMs: 200,
+      handler: async ({ events }) => {
+        calls++;
+        if (mode === 'outage') {
+          // Like a Redis command while the server is down: it fails after about a second of reconnecting.
+          if (calls > 1) await sleep(1000);
+          throw new UnavailableError('Reached the max retries per request limit (which is 2)');
+        }
+        if (mode === 'hang') await released;
+        handled.push(...events.map((e) => e.value.productId));
+      },
+    });
+    const sample = async (ms: number): Promise<Set<string>> => {
+      const seen = new Set<string>();
+      for (const until = Date.now() + ms; Date.now() < until; await sleep(50)) seen.add(`ready=${consumer.ready} healthy=${consumer.healthy}`);
+      return seen;
+    };
+    await consumer.start();
+    try {
+      await producer.send(topic, [{ key: 'o-1', value: productUpsert('o-1') }]);
+      await waitFor(async () => consumer.ready, (r) => !r, 30_000, 'not ready once the outage outlasts the stall timeout');
+      // Four stall timeouts long: not ready, but healthy throughout.
+      expect([...(await sample(6000))].sort()).toEqual(['ready=false healthy=true']);
+      expect(await counterTotal(consumer.metrics.stalls, { group: groupId, reason: 'dependency_unavailable' })).toBe(1);
+      expect(await counterTotal(consumer.metrics.stalls, { group: groupId, reason: 'handler' })).toBe(0);
+      // A retry that never returns: after stallTimeoutMs it is a stall that a restart may cure.
+      mode = 'hang';
+      await waitFor(async () => consumer.healthy, (h) => !h, 10_000, 'unhealthy once a retry hangs');
+      expect(await counterTotal(consumer.metrics.stalls, { group: groupId, reason: 'handler' })).toBe(1);
+      mode = 'ok';
+      release();
+      await waitFor(async () => consumer.ready && consumer.healthy, Boolean, 30_000, 'ready and healthy once the partition moves');
+      expect(handled).toEqual(['o-1']);
+    } finally {
+      release();
+      await consumer.close();
       await producer.close();
     }
   });

@@ -1,4 +1,4 @@
-import { derivedEventId, mulberry32, sha256Hex, type EnrichedProductInput } from '@affinity/contracts';
+import { INTERACTION_TYPES, derivedEventId, mulberry32, sha256Hex, type BehaviourEmbeddingInput, type EnrichedProductInput, type InteractionInput } from '@affinity/contracts';
 
 /** Seeded PRNG (mulberry32) so fixtures are the same on every run. */
 export function seeded(seed: number): () => number {
@@ -46,5 +46,35 @@ export function enrichedProduct(productId: string, vector: Float32Array, opts: {
     embedding: { modelId: opts.modelId ?? 'test-model', dim: vector.length, vector: vector as unknown as string },
     sourceTs: updatedAt,
     enrichedAt: Date.now(),
+  };
+}
+
+/**
+ * The i-th of a stream of interactions among `users` shoppers and `products` items, ids starting
+ * with `tag` (view, click, add_to_cart, purchase in turn; five events per session; one second apart).
+ */
+export function numberedInteraction(tag: string, i: number, users: number, products: number): InteractionInput {
+  return {
+    type: INTERACTION_TYPES[i % 4]!,
+    eventId: `${tag}i-${i}`,
+    userId: `${tag}u${i % users}`,
+    productId: `${tag}p${i % products}`,
+    sessionId: `${tag}s${Math.floor(i / 5)}`,
+    quantity: 1 + (i % 3),
+    ts: 1_700_000_000_000 + i * 1000,
+  };
+}
+
+/** A user's behaviour vector as the graph worker would publish it (key: `user:<nodeId>`). */
+export function userBehaviour(nodeId: string, eventId: string, ts: number, vector: Float32Array): BehaviourEmbeddingInput {
+  return {
+    type: 'behaviour.embedding',
+    eventId,
+    nodeKind: 'user',
+    nodeId,
+    embedding: { modelId: `fastrp-d${vector.length}`, dim: vector.length, vector: vector as unknown as string },
+    causeEventIds: [],
+    sourceTs: ts,
+    updatedAt: ts,
   };
 }

@@ -1,4 +1,4 @@
-import { type AffinityService, Supervisor, affinityProcesses } from '@affinity/supervisor';
+import { type AffinityService, type RestartPolicy, Supervisor, affinityProcesses } from '@affinity/supervisor';
 import { ROOT, freePort } from './processes';
 
 /** What the suites start by default: every service but `jobs`, which no end-to-end scenario uses. */
@@ -18,15 +18,26 @@ export interface PipelineOptions {
   env?: Partial<Record<ServiceName, Record<string, string>>>;
   /** Fixed ports; free ones otherwise. */
   ports?: Partial<Record<ServiceName, number>>;
+  /** Restart a service that exits, as `./dev run` does (a drill of a worker that gives up to be restarted). @defaultValue false */
+  restart?: Partial<RestartPolicy> | false;
+}
+
+/** A service's exit the pipeline saw (not those of `stop()`). */
+export interface ServiceExit {
+  name: string;
+  code: number | null;
+  signal: NodeJS.Signals | null;
 }
 
 /**
  * Affinity's services as separate processes under the product's `Supervisor` (the one behind
- * `./dev run`), wired to one Kafka, one Redis and one prefix. Restarts are off: a test must see
- * a service that died, not a restarted one.
+ * `./dev run`), wired to one Kafka, one Redis and one prefix. Restarts are off unless asked
+ * for: a test must see a service that died, not a restarted one.
  */
 export class Pipeline {
   readonly ports = new Map<ServiceName, number>();
+  /** Every exit of a service other than by `stop()`, in order. */
+  readonly exits: ServiceExit[] = [];
   private supervisor?: Supervisor;
 
   constructor(readonly options: PipelineOptions) {}
@@ -56,7 +67,10 @@ export class Pipeline {
       processes: affinityProcesses({ services: only, env: this.baseEnv(), serviceEnv: this.options.env, ports: Object.fromEntries(this.ports) }),
       logDir: this.options.logDir,
       cwd: ROOT,
-      restart: false,
+      restart: this.options.restart ?? false,
+      onEvent: (e) => {
+        if (e.type === 'exited') this.exits.push({ name: e.name, code: e.code, signal: e.signal });
+      },
     });
     this.supervisor.start();
   }
@@ -64,6 +78,16 @@ export class Pipeline {
   /** Waits until every started service answers /readyz with 200. */
   async waitReady(timeoutMs = 180_000): Promise<void> {
     await this.supervisor?.waitReady(timeoutMs);
+  }
+
+  /** The pid of the service running now under that name; undefined while it is down. */
+  pid(name: ServiceName): number | undefined {
+    return this.supervisor?.pid(name);
+  }
+
+  /** How often the supervisor restarted the service. */
+  restarts(name: ServiceName): number {
+    return this.supervisor?.restarts(name) ?? 0;
   }
 
   /** Stops the services, the API first and then the workers it reads from; each one's exit code. */

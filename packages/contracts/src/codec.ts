@@ -68,10 +68,20 @@ function keyString(message: RawMessage): string | undefined {
   return message.key === null ? undefined : message.key.toString('utf8');
 }
 
+/**
+ * A key as an error message quotes it: whole when short, else its start and size. A message is
+ * kept to 4096 characters in a DLQ record, and a 64 KiB key quoted whole would leave no room
+ * for what is wrong with it.
+ */
+function quoteKey(key: string | undefined): string {
+  if (key === undefined) return 'null';
+  return key.length <= 128 ? JSON.stringify(key) : `${JSON.stringify(key.slice(0, 64))}… (${Buffer.byteLength(key)} bytes)`;
+}
+
 function requireKeyMatches(message: RawMessage, expected: string, field: string): void {
   const key = keyString(message);
   if (key !== expected) {
-    throw new ValidationError(`record key ${JSON.stringify(key ?? null)} does not match ${field} ${JSON.stringify(expected)}; producers must key by ${field} so ordering holds`, [
+    throw new ValidationError(`record key ${quoteKey(key)} does not match ${field} ${JSON.stringify(expected)}; producers must key by ${field} so ordering holds`, [
       { path: '(key)', message: `must equal ${field}` },
     ]);
   }

@@ -61,6 +61,19 @@ describe('product upsert', () => {
     expect(decodeCatalogEvent(msg('85123A', product())).productId).toBe('85123A');
   });
 
+  it('quotes a long mismatching key by its start and size, so the reason fits a DLQ record’s message', () => {
+    const err = (() => {
+      try {
+        decodeCatalogEvent(msg('k'.repeat(64 * 1024), product()));
+      } catch (e) {
+        return e as ValidationError;
+      }
+      return undefined;
+    })();
+    expect(err?.message).toBe(`record key "${'k'.repeat(64)}"… (65536 bytes) does not match productId "85123A"; producers must key by productId so ordering holds`);
+    expect(() => decodeCatalogEvent(msg('k'.repeat(128), product()))).toThrow(`record key "${'k'.repeat(128)}" does not match`);
+  });
+
   it('turns a tombstone into a delete using headers, else the record timestamp', () => {
     const withHeaders = decodeCatalogEvent(msg('85123A', null, { headers: { 'event-id': 'del-1', ts: '1700000000123' } }));
     expect(withHeaders).toEqual({ type: 'product.delete', eventId: 'del-1', productId: '85123A', updatedAt: 1700000000123 });

@@ -32,7 +32,10 @@ export function createRedis(options: RedisClientOptions): Redis {
     enableAutoPipelining: true,
     connectTimeout: 3000,
     enableReadyCheck: true,
-    retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 6), 3000),
+    // At least once a second: a command waiting while Redis is down fails after
+    // maxRetriesPerRequest reconnects, so this bounds how long a caller takes to learn of an
+    // outage (about 3 s; with a 3 s cap it was 9-15 s, longer than a consumer may look hung).
+    retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 6), 1000),
     reconnectOnError: (err) => /READONLY|LOADING/.test(err.message),
   };
   const client = new Redis(options.url, extra);

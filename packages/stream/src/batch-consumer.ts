@@ -133,6 +133,12 @@ interface PartitionRun {
   /** Date.now() of the last progress: the batch arrived, a chunk was committed, an event handled or dead-lettered. */
   progressAt: number;
   phase: StallReason;
+  /**
+   * Date.now() when a handler call began that retries after a dependency outage; undefined
+   * otherwise. Such a call counts as waiting on the outage (a client may take seconds to report
+   * that its server is still down) until it has run for stallTimeoutMs: then it hangs.
+   */
+  outageRetrySince: number | undefined;
   /** The reason last reported while stalled; undefined while the partition moves. */
   stalled: StallReason | undefined;
   payload: EachBatchPayload;
@@ -353,6 +359,7 @@ export class BatchConsumer<I extends Inputs> {
       partition: batch.partition,
       progressAt: Date.now(),
       phase: 'handler',
+      outageRetrySince: undefined,
       stalled: undefined,
       payload,
       signal: partitionAbort.signal,
@@ -461,19 +468,23 @@ export class BatchConsumer<I extends Inputs> {
     };
     let attempts = 0;
     let outages = 0;
+    let lastWasOutage = false;
     for (;;) {
       if (run.aborted()) return { kind: 'aborted' };
       attempts++;
-      run.phase = 'handler';
+      run.phase = lastWasOutage ? 'dependency_unavailable' : 'handler';
+      run.outageRetrySince = lastWasOutage ? Date.now() : undefined;
       // A slow handler must not cost the group membership: heartbeat in the background.
       const beat = setInterval(() => void run.beat(), this.heartbeatMs);
       try {
         await this.opts.handler({ input: inputName, topic, partition, events, lastOffset } as ConsumedBatch<I>, ctx);
         return { kind: 'ok' };
       } catch (raw) {
+        run.outageRetrySince = undefined;
         const error = classifyError(raw);
         this.metrics.failed.inc({ ...labels, code: error.code });
-        if (error.code === 'UNAVAILABLE') {
+        lastWasOutage = error.code === 'UNAVAILABLE';
+        if (lastWasOutage) {
           // Not this event's fault: wait it out without spending the retry budget.
           attempts--;
           outages++;
@@ -487,6 +498,7 @@ export class BatchConsumer<I extends Inputs> {
         this.log.warn({ topic, partition, attempts, err: error }, 'handler failed; retrying');
         await this.pause(backoffDelay(attempts, this.retry), run);
       } finally {
+        run.outageRetrySince = undefined;
         clearInterval(beat);
       }
     }
@@ -567,10 +579,11 @@ export class BatchConsumer<I extends Inputs> {
   private checkStalls(): void {
     const now = Date.now();
     for (const run of this.runs) {
-      if (now - run.progressAt < this.stallTimeoutMs || run.stalled === run.phase) continue;
-      run.stalled = run.phase;
-      this.metrics.stalls.inc({ group: this.opts.groupId, topic: run.topic, reason: run.phase });
-      this.log.error({ topic: run.topic, partition: run.partition, reason: run.phase, noProgressMs: now - run.progressAt }, 'partition makes no progress');
+      const reason = run.outageRetrySince !== undefined && now - run.outageRetrySince >= this.stallTimeoutMs ? 'handler' : run.phase;
+      if (now - run.progressAt < this.stallTimeoutMs || run.stalled === reason) continue;
+      run.stalled = reason;
+      this.metrics.stalls.inc({ group: this.opts.groupId, topic: run.topic, reason });
+      this.log.error({ topic: run.topic, partition: run.partition, reason, noProgressMs: now - run.progressAt }, 'partition makes no progress');
     }
     this.updateStalledGauge();
   }

@@ -119,7 +119,7 @@ export const commonEnv = {
     120_000,
     1000,
     3_600_000,
-    'milliseconds a partition may make no progress before the worker reports not ready, and not healthy (restarted) unless a dependency outage explains it; keep it above the slowest handler call',
+    'milliseconds a partition may make no progress before the worker reports not ready, and not healthy (restarted) unless a dependency outage explains it; keep it above the slowest handler call, including one that fails because Redis is down (up to about 3 s)',
   ),
   EVENT_MAX_FUTURE_SKEW_MS: env.int(
     DEFAULT_MAX_FUTURE_SKEW_MS,

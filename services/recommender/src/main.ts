@@ -9,7 +9,7 @@ import { IndexRouter } from '@affinity/index-router';
 import { ListBuilder, RecState, refreshLinearModel } from '@affinity/lists';
 import { DEFAULT_RANKER_CONFIG, Ranker, type RankerConfigInput } from '@affinity/recommend';
 import { KeySpace, createRedis } from '@affinity/store';
-import { BatchConsumer, ServiceGroup, createWorkerKit, runService, registryNamespace, httpExposure } from '@affinity/stream';
+import { BatchConsumer, ServiceGroup, createWorkerKit, runService, registryNamespace, httpExposure, sleep } from '@affinity/stream';
 import { Gauge, Histogram } from 'prom-client';
 import { BehaviourTable } from './behaviour-table';
 import { loadRecommenderConfig } from './config';
@@ -61,8 +61,13 @@ const pending = new Gauge({
   help: 'Lists waiting to be recomputed (due or leased), by priority',
   labelNames: ['priority'] as const,
   registers: [kit.registry],
+  // Read at scrape time, but never let Redis hold up the scrape: while Redis hangs, /metrics (with
+  // the stall counters that say so) must still answer. Unread, the last value stays.
   collect: async function () {
-    for (const priority of ['high', 'low'] as const) this.set({ priority }, await queue.size(priority).catch(() => 0));
+    for (const priority of ['high', 'low'] as const) {
+      const n = await Promise.race([queue.size(priority).catch(() => undefined), sleep(1000).then(() => undefined)]);
+      if (n !== undefined) this.set({ priority }, n);
+    }
   },
 });
 void pending;
