@@ -285,6 +285,13 @@ export function fitRanker(base: RankerConfigInput, data: readonly FitData[], sou
   delete config.version;
   config.source = source;
   const reports: FitReport[] = [];
+  // A kind without a cold-start model ranks new subjects with its warm model. Fitting the warm
+  // model on behaviour-rich lists must not change how new subjects rank (a catalog without
+  // behaviour yet would get weights learnt from co-purchases): they keep the base model.
+  for (const kind of Object.keys(config.kinds) as RecKind[]) {
+    const m = config.kinds[kind];
+    if (kind !== 'trending' && !m.cold) m.cold = { bias: m.bias, weights: { ...m.weights }, threshold: m.threshold };
+  }
   for (const slot of SLOTS) {
     const kind = kindOf(slot);
     const cold = slot.endsWith(':cold');

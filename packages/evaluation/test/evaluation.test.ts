@@ -1,11 +1,11 @@
 import type { Interaction } from '@affinity/contracts';
 import { SeededRandom } from '@affinity/contracts';
-import { easeWeights, invertSpd } from '@affinity/recommend';
+import { Ranker, easeWeights, invertSpd, type ItemInfo, type RankerConfigInput } from '@affinity/recommend';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Aggregator, ContextMatrix, loadDataset, CoCountBaseline, EaseBaseline, ItemKnnBaseline, buildTasks, logisticRegression, scoreQuery, timeSplit, type Query } from '../src';
+import { Aggregator, ContextMatrix, loadDataset, CoCountBaseline, EaseBaseline, ItemKnnBaseline, buildTasks, fitRanker, logisticRegression, objective, scoreQuery, timeSplit, type FitList, type Query } from '../src';
 
 let n = 0;
 const ev = (userId: string, productId: string, ts: number, extra: Partial<Interaction> = {}): Interaction => ({
@@ -194,6 +194,33 @@ describe('linear algebra', () => {
     expect(w[0]).toBeCloseTo(1.5, 0);
     expect(w[1]).toBeCloseTo(-1, 0);
     expect(Math.abs(w[2]!)).toBeLessThan(0.1);
+  });
+});
+
+describe('fitting the ranker', () => {
+  it('learns a warm model from behaviour-rich lists, and new subjects keep ranking with the base model', () => {
+    // 150 similar lists where the item chosen next is the one with co-purchases; content is noise.
+    const rng = new SeededRandom(3);
+    const info = (productId: string): ItemInfo => ({ productId, title: productId, categoryPath: [], availability: 'in_stock' });
+    const lists = new Map<string, FitList>();
+    const queries: Query[] = [];
+    for (let i = 0; i < 150; i++) {
+      const subject = `s${i}`;
+      const target = `t${i}`;
+      const candidates = [{ productId: target, features: { copurchase: 2 + rng.next(), content: rng.next() * 3 }, evidence: {} }];
+      for (let j = 0; j < 8; j++) candidates.push({ productId: `n${i}_${j}`, features: { copurchase: rng.next() * 0.5, content: rng.next() * 3 }, evidence: {} });
+      const items = new Map(candidates.map((c) => [c.productId, info(c.productId)]));
+      lists.set(`similar:${subject}`, { kind: 'similar', subject, targets: new Set([target]), request: { kind: 'similar', subject: info(subject), candidates, items } });
+      queries.push({ task: 'session', list: { kind: 'similar', item: subject }, targets: new Set([target]), known: new Set([subject]), segment: 'all' });
+    }
+    const base = structuredClone(new Ranker().config) as RankerConfigInput;
+    base.kinds.similar = { bias: -5, weights: { content: 0.8 }, threshold: 0.05 };
+    const { config } = fitRanker(base, [{ dataset: 'synthetic', lists, queries: new Map([['similar', queries]]) }], 'test');
+    const similar = config.kinds.similar;
+    expect(similar.weights.copurchase ?? 0).toBeGreaterThan(0.5);
+    expect(objective(config, [{ dataset: 'synthetic', lists, queries: new Map([['similar', queries]]) }], 'similar')).toBe(1);
+    // No cold-start questions: a product without behaviour ranks as it did before the fit.
+    expect(similar.cold).toEqual({ bias: -5, weights: { content: 0.8 }, threshold: 0.05 });
   });
 });
 

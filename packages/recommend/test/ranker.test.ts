@@ -222,6 +222,16 @@ describe('Ranker', () => {
     // The bundled defaults are valid and name their source.
     expect(new Ranker().config.source.length).toBeGreaterThan(0);
   });
+
+  it('the bundled defaults give a new product of a catalog without behaviour a similar list from its description', () => {
+    // A catalog before any shopper: a clear content neighbour (5σ above chance), nothing else.
+    const ranker = new Ranker();
+    const candidates = [cand('twin', { content: 5 }, 0.8, { contentCos: 0.8 }), cand('noise', { content: 0.2 })];
+    const items = new Map(candidates.map((c) => [c.productId, info(c.productId)]));
+    const cold = ranker.rank({ kind: 'similar', subject, candidates, items, cold: true });
+    expect(cold.map((x) => x.productId)).toEqual(['twin']);
+    expect(cold[0]!.reasons[0]!.code).toBe('similar_description');
+  });
 });
 
 describe('user profile and trending decay', () => {
