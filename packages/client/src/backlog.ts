@@ -96,9 +96,10 @@ export interface Backlog {
  * no pipeline job waits or runs). One definition for the demo, the tests and the benchmarks.
  *
  * The reads are ordered so that a caught-up answer is never premature: committed offsets first,
- * then log end offsets, then the recommender's queue. Each worker commits only after its effect
- * (records produced downstream, triggers queued) is durable, so whatever a commit seen in the
- * first read caused is already visible in the later ones. Records produced after the call are
+ * then the pipeline jobs, then log end offsets, then the recommender's queue. Each worker commits
+ * only after its effect (records produced downstream, triggers or a job queued) is durable, and a
+ * job produces its records before it completes, so whatever a commit or a finished job seen in an
+ * earlier read caused is already visible in the later ones. Records produced after the call are
  * the caller's business: call it once your own writes were acknowledged.
  */
 export class PipelineBacklog {
@@ -148,17 +149,19 @@ export class PipelineBacklog {
     const committed = await Promise.all(wanted.map((w) => (w.topics.length === 0 ? Promise.resolve([]) : this.o.admin.fetchOffsets({ groupId: w.group, topics: w.topics }))));
     // A topic created since step 0 may hold records whose commits upstream step 1 saw: read again.
     if ([...(await this.existingTopics(all.flatMap((w) => w.topics)))].some((t) => !existing.has(t))) throw new TopicsAppeared();
-    // 2. Log end offsets and the earliest retained offsets.
-    const topics = [...existing];
-    const ends = new Map(await Promise.all(topics.map(async (t) => [t, await this.o.admin.fetchTopicOffsets(t)] as const)));
-    // 3. The recommender's queue, then the jobs.
-    const sizes = await Promise.all(LIST_PRIORITIES.map((p) => this.o.redis.zcard(pendingListsKey(this.keys, p))));
-    const pendingLists = Object.fromEntries(LIST_PRIORITIES.map((p, i) => [p, sizes[i]!])) as Record<ListPriority, number>;
+    // 2. Pipeline jobs: after the commits (the graph queues a recompute before it commits), before
+    // the end offsets (a job produces its records before it completes).
     const jobs: Record<string, number> = {};
     for (const q of this.jobQueues) {
       const counts = await q.getJobCounts('active', 'waiting', 'delayed', 'prioritized', 'waiting-children');
       jobs[q.name] = Object.values(counts).reduce((a, b) => a + b, 0);
     }
+    // 3. Log end offsets and the earliest retained offsets.
+    const topics = [...existing];
+    const ends = new Map(await Promise.all(topics.map(async (t) => [t, await this.o.admin.fetchTopicOffsets(t)] as const)));
+    // 4. The recommender's queue (a consumer queues lists before it commits).
+    const sizes = await Promise.all(LIST_PRIORITIES.map((p) => this.o.redis.zcard(pendingListsKey(this.keys, p))));
+    const pendingLists = Object.fromEntries(LIST_PRIORITIES.map((p, i) => [p, sizes[i]!])) as Record<ListPriority, number>;
 
     const groups: GroupLag[] = [];
     wanted.forEach((w, i) => {
