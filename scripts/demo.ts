@@ -2,14 +2,17 @@
  * `./dev demo`: the whole pipeline on the sample data, end to end.
  * Starts every service as its own process under the supervisor of `./dev run` (logs in
  * .affinity/demo/logs; a service that dies is restarted), sends the UCI Online
- * Retail catalog and 1,500 real baskets through the HTTP API, waits until the recommender is
- * idle, prints lists with their reasons, a search, and live event-to-list latencies.
+ * Retail catalog and 1,500 real baskets through the HTTP API, waits until the pipeline has
+ * caught up (every consumer group read everything, the recommender's queue is empty: the
+ * `PipelineBacklog` of packages/client), prints lists with their reasons, a search, and live
+ * event-to-list latencies.
  *   ./dev demo            run, print, stop the services (Kafka and Redis stay up)
  *   ./dev demo --keep     leave the services running (API on :8080) until Ctrl-C
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { PipelineBacklog } from '@affinity/client';
 import { RecommendationUpdate, newEventId, parseWith, type InteractionInput } from '@affinity/contracts';
 import { uciProducts, uciPurchases } from '@affinity/sample-data';
 import { createRedis } from '@affinity/store';
@@ -72,15 +75,12 @@ const post = async (path: string, events: unknown[]) => {
   }
 };
 const redis = createRedis({ url: redisUrl });
-const pending = async () => (await redis.zcard(`${redisPrefix}:recs:pending:high`)) + (await redis.zcard(`${redisPrefix}:recs:pending:low`));
-async function idle(what: string, timeoutMs = 600_000): Promise<void> {
+const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
+const backlog = new PipelineBacklog({ admin, redis, topicPrefix: prefix, redisPrefix });
+/** Waits until every consumer group has read everything and the recommender has no list left to compute. */
+async function caughtUp(what: string): Promise<void> {
   const started = Date.now();
-  let calm = 0;
-  while (calm < 6) {
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    calm = (await pending()) === 0 ? calm + 1 : 0;
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  await backlog.waitUntilCaughtUp({ timeoutMs: 600_000, pollMs: 500 });
   console.log(`  ${what}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
@@ -105,15 +105,14 @@ try {
 
   say(`\n1. ${products.length} products → POST /v1/products → enricher (MiniLM embeddings, attributes) → indexer + recommender`);
   const t0 = Date.now();
+  await admin.connect();
   await post('/v1/products', products);
-  await new Promise((r) => setTimeout(r, 2000));
-  await idle('similar lists computed');
+  await caughtUp('similar lists computed');
   const known = new Set(products.map((p) => p.productId));
   const purchases = uciPurchases({ known, limit: Number(values.baskets), users: 300 });
   say(`\n2. ${Number(values.baskets)} real baskets (${purchases.length} purchases by 300 shoppers) → POST /v1/interactions → graph (FastRP) + recommender`);
   await post('/v1/interactions', purchases);
-  await new Promise((r) => setTimeout(r, 5000));
-  await idle('complementary, personalized and trending lists computed');
+  await caughtUp('complementary, personalized and trending lists computed');
   console.log(`  total ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 
   show('Similar to WHITE SKULL HOT WATER BOTTLE (GET /v1/items/21479/similar)', (await api('/v1/items/21479/similar')).body);
@@ -154,6 +153,8 @@ try {
     await new Promise<void>((r) => process.once('SIGINT', () => r()));
   }
 } finally {
+  await backlog.close();
+  await admin.disconnect();
   redis.disconnect();
   await supervisor.stop();
   say('\nServices stopped; Kafka and Redis are still up (./dev down stops them).');

@@ -134,13 +134,19 @@ case "${1:-help}" in
   logs) shift; cmd_logs "$@" ;;
   up) "$ROOT/scripts/ensure-deps.sh" node kafka redis; "$ROOT/infra/scripts/stack.sh" up ;;
   down) "$ROOT/infra/scripts/stack.sh" down ;;
-  status) "$ROOT/infra/scripts/stack.sh" status ;;
+  status)
+    case "${2:-}" in
+      --caught-up) shift 2; "$ROOT/scripts/ensure-deps.sh" node; npx tsx "$ROOT/scripts/caught-up.ts" "$@" ;;
+      "") "$ROOT/infra/scripts/stack.sh" status ;;
+      *) die "usage: ./dev status [--caught-up [--wait] [--timeout SECONDS] [--json]]" ;;
+    esac
+    ;;
   wipe) "$ROOT/infra/scripts/stack.sh" wipe ;;
   setup) "$ROOT/scripts/ensure-deps.sh" all ;;
   lint) cmd_lint ;;
   bench) shift; cmd_bench "$@" ;;
   eval) shift; cmd_eval "$@" ;;
   dlq) shift; cmd_dlq "$@" ;;
-  help | -h | --help) sed -n '2,12p' "$ROOT/dev" | sed 's/^# \{0,1\}//' ;;
+  help | -h | --help) sed -n '2,13p' "$ROOT/dev" | sed 's/^# \{0,1\}//' ;;
   *) die "unknown command $1 (try ./dev help)" ;;
 esac

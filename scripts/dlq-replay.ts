@@ -24,7 +24,8 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { ConfigError, DLQ_SUFFIX, DlqRecord, ValidationError, dlqName, parseJsonBytes, parseWith, sha256Hex } from '@affinity/contracts';
 import { KeySpace, LuaScript, createRedis, type Redis } from '@affinity/store';
-import { commonEnv, createKafka, createLogger, env, parseEnv, redisEnv, type Logger } from '@affinity/stream';
+import { createKafka, createLogger, parseEnv, type Logger } from '@affinity/stream';
+import { operatorEnv } from './operator-env';
 import type { Admin, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 
 /** The header a replayed record carries: where the original was (`<topic>/<partition>/<offset>`). */
@@ -384,14 +385,6 @@ export function formatReport(r: ReplayReport): string {
   return lines.join('\n');
 }
 
-const replayEnv = {
-  KAFKA_BROKERS: commonEnv.KAFKA_BROKERS,
-  KAFKA_CLIENT_ID: commonEnv.KAFKA_CLIENT_ID,
-  AFFINITY_TOPIC_PREFIX: commonEnv.AFFINITY_TOPIC_PREFIX,
-  REDIS_URL: redisEnv.REDIS_URL,
-  REDIS_PREFIX: redisEnv.REDIS_PREFIX,
-  LOG_LEVEL: env.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'warn', 'one of fatal, error, warn, info, debug, trace, silent (logs go to stderr)'),
-};
 
 const USAGE = 'usage: ./dev dlq replay <topic> [--code CODE]... [--error-class NAME]... [--group GROUP]... [--dry-run] [--force] [--json]';
 
@@ -420,7 +413,7 @@ async function main(argv: string[]): Promise<number> {
     (values.help ? console.log : console.error)(USAGE);
     return values.help ? 0 : 2;
   }
-  const config = parseEnv(replayEnv);
+  const config = parseEnv(operatorEnv);
   const logger = createLogger('dlq-replay', config.LOG_LEVEL, { destination: process.stderr });
   const base = positionals[0]!.endsWith(DLQ_SUFFIX) ? positionals[0]!.slice(0, -DLQ_SUFFIX.length) : positionals[0]!;
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-dlq-replay`, logger });

@@ -3,3 +3,5 @@ export type { Accepted, AffinityHttpClientOptions, InteractionEventInput, Produc
 export { KafkaEventPublisher } from './kafka-publisher';
 export { RecsSubscriber } from './recs-subscriber';
 export type { RecsChange, RecsSubscriberOptions } from './recs-subscriber';
+export { COMMITTING_GROUPS, PipelineBacklog, describeBacklog } from './backlog';
+export type { Backlog, BacklogOptions, CommittingService, GroupLag, PartitionLag, WaitOptions } from './backlog';

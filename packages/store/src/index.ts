@@ -12,3 +12,5 @@ export type { LeaderLeaseOptions } from './leader-lease';
 export { ServingStore } from './serving-store';
 export type { ServingItem } from './serving-store';
 export { LuaScript } from './lua-script';
+export { LIST_PRIORITIES, pendingListsKey } from './pending-lists';
+export type { ListPriority } from './pending-lists';

@@ -1,6 +1,6 @@
-import { LuaScript, type KeySpace, type Redis } from '@affinity/store';
+import { LuaScript, pendingListsKey, type KeySpace, type ListPriority, type Redis } from '@affinity/store';
 
-export type Priority = 'high' | 'low';
+export type Priority = ListPriority;
 
 /** A list that needs recomputing, with the events that asked for it. */
 export interface ClaimedTrigger {
@@ -103,7 +103,7 @@ export class TriggerQueue {
   }
 
   private pendingKey(priority: Priority): string {
-    return this.o.keys.key('recs', 'pending', priority);
+    return pendingListsKey(this.o.keys, priority);
   }
 
   /**
