@@ -81,6 +81,12 @@ export interface FullRecomputeResult {
  */
 const PULL_BELOW = 1e-3;
 
+/**
+ * A weight at or below this rounds to 0 in float32 (half the smallest subnormal, ties to
+ * even): a row whose degree falls there in a lazy-decay rebase has no edge left in the graph.
+ */
+const DEAD_DEGREE = 2 ** -150;
+
 /** The embedding state that a full recompute replaces as a whole. */
 interface State {
   n: number;
@@ -381,8 +387,26 @@ export class IncrementalFastRP {
   private rescaleState(s: State, c: number): void {
     // Nᵢ scale by c^β when S does by c (A is scale-free, L = D^β is not); E is unchanged.
     const f = Math.pow(c, this.options.normalizationStrength);
-    for (let u = 0; u < s.n; u++) s.deg[u]! *= c;
-    for (const a of s.iter) for (let p = 0; p < s.n * this.options.dim; p++) a[p]! *= f;
+    const d = this.options.dim;
+    const row = this.scratch.rowB;
+    for (let u = 0; u < s.n; u++) {
+      const deg = s.deg[u]! * c;
+      const off = u * d;
+      if (deg > DEAD_DEGREE || s.deg[u] === 0) {
+        s.deg[u] = deg;
+        for (const a of s.iter) for (let p = off; p < off + d; p++) a[p]! *= f;
+        continue;
+      }
+      // Every float32 weight of u's row rounded to 0 in the graph's rescale: u is isolated now,
+      // as a full recompute would see it. Scaling its rows instead would give X₀ = (c·d)^β·R,
+      // past float32's range for a rebase over a long gap (±∞, then NaN in every neighbour).
+      s.deg[u] = 0;
+      s.ratio[u] = 0;
+      for (const a of s.iter) a.fill(0, off, off + d);
+      this.embedRow(s, u, row);
+      s.out.set(row, off);
+      this.addError(s, u, 0, true);
+    }
   }
 
   private propagate(

@@ -42,6 +42,17 @@ describe('BehaviourGraph', () => {
     expect(g.edgeWeight('u', 'a', 100 * DAY) / g.edgeWeight('u', 'b', 100 * DAY)).toBeCloseTo(2 ** -100, 40);
   });
 
+  it('a rebase over a long gap leaves rows whose weights underflowed with degree 0, as its snapshot has', () => {
+    const g = new BehaviourGraph({ halfLifeMs: DAY });
+    g.apply([ev('purchase', 'u', 'a', 0)]);
+    g.apply([ev('purchase', 'v', 'b', 400 * DAY)]); // 8·2^-400 is 0 in float32
+    const a = g.nodeIndex('item', 'a')!;
+    expect(g.edgeWeight('u', 'a')).toBe(0);
+    expect(g.degree(a)).toBe(0);
+    expect(BehaviourGraph.restore(g.snapshot()).degree(a)).toBe(0);
+    expect(g.degree(g.nodeIndex('item', 'b')!)).toBe(8);
+  });
+
   it('never double counts a replayed event id', () => {
     const g = new BehaviourGraph();
     const batch = [ev('purchase', 'u', 'a', 0), ev('view', 'u', 'b', 10)];

@@ -33,6 +33,39 @@ describe('IncrementalFastRP', () => {
     expect(dist.mean).toBeGreaterThan(0.999);
   });
 
+  it('stays finite when a live event arrives years after a replayed history (rebase by 2^-300)', async () => {
+    // The e2e run: 2010/2016 baskets replayed with their real timestamps, then a click "now".
+    // With the default 14-day half-life the graph re-bases t₀ by 2^-(years·26): float32 weights
+    // of the old edges underflow, and scaling the iterates by c^β = 2^150+ overflowed them to ±∞,
+    // so every touched node was published as NaN ("vector component 0 is not finite").
+    const g = new BehaviourGraph({ halfLifeMs: 14 * DAY });
+    const history = events.slice(0, 1000);
+    for (let i = 0; i < history.length; i += 100) g.apply(history.slice(i, i + 100));
+    const emb = await IncrementalFastRP.create(g, opts);
+    const now = history.at(-1)!.ts + 300 * 14 * DAY;
+    const old = history.slice(0, 5);
+    const live: Interaction[] = [
+      ...old.map((e, k): Interaction => ({ type: 'click', eventId: `live-${k}`, userId: e.userId, productId: e.productId, sessionId: `live-${k}`, ts: now + k })),
+      { type: 'click', eventId: 'live-new', userId: 'fresh-user', productId: old[0]!.productId, sessionId: 'live-new', ts: now + 9 },
+    ];
+    const d = g.apply(live);
+    expect(d.rescale).toBeLessThan(2 ** -250);
+    const r = emb.update(d);
+    expect(r.changed.length).toBeGreaterThan(0);
+    for (const x of r.changed) expect(emb.vector(x).every(Number.isFinite), `vector of ${g.nodeKey(x)}`).toBe(true);
+    expect(emb.embeddings().every(Number.isFinite)).toBe(true);
+    // The old edges are numerically dead; the live ones alone define the touched nodes now,
+    // as a full recompute on the same graph says.
+    const full = await fullOf(g, opts);
+    const inc = emb.embeddings();
+    for (const x of d.touched) {
+      const [cos] = rowCosines(inc.subarray(x * 32, x * 32 + 32), full.subarray(x * 32, x * 32 + 32), 1, 32);
+      expect(cos, `cosine to the full recompute of ${g.nodeKey(x)}`).toBeGreaterThan(0.999);
+    }
+    // Nodes left with no edge are isolated (zero rows) in both; no row disagrees.
+    expect(distribution(rowCosines(inc, full, g.nodeCount, 32)).min).toBeGreaterThan(0.999);
+  });
+
   it('keeps updates that arrive during a full recompute (journal replayed before the swap)', async () => {
     const g = new BehaviourGraph();
     g.apply(events.slice(0, 1500));

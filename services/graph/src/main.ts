@@ -13,7 +13,7 @@ import { derivedEventId, interactionDecoder, type BehaviourEmbedding, type Inter
 import { BehaviourGraph, IncrementalFastRP, type GraphDelta, type IncrementalFastRPOptions } from '@affinity/graph';
 import { KeySpace, LeaderLease, QUEUE, createQueue, createQueueWorker, createRedis, type Queue, type Worker } from '@affinity/store';
 import { BatchConsumer, ServiceGroup, createWorkerKit, runService, type ConsumedEvent, type OutgoingRecord, type SeekRequest, httpExposure } from '@affinity/stream';
-import { Gauge, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 import { loadGraphConfig } from './config';
 import { GraphSnapshots } from './graph-snapshots';
 
@@ -33,6 +33,22 @@ const modelId = `fastrp-d${config.GRAPH_DIM}`;
 const updateSeconds = new Histogram({ name: 'affinity_graph_update_seconds', help: 'Graph apply + incremental FastRP per batch', buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5], registers: [kit.registry] });
 const driftGauge = new Gauge({ name: 'affinity_graph_drift', help: 'Estimated mean relative error of the incremental embeddings', registers: [kit.registry] });
 const nodesGauge = new Gauge({ name: 'affinity_graph_nodes', help: 'Users and items in the graph', registers: [kit.registry] });
+const withheld = new Counter({
+  name: 'affinity_graph_vectors_withheld_total',
+  help: 'Behaviour vectors not published: zero (a node left without edges has no behaviour to show) or non_finite (a bug, logged as an error)',
+  labelNames: ['reason'] as const,
+  registers: [kit.registry],
+});
+
+/** Why a vector must not leave the worker, if it must not: consumers reject NaN/±∞, and a zero vector has no direction. */
+function unpublishable(v: Float32Array): 'zero' | 'non_finite' | undefined {
+  let zero = true;
+  for (let c = 0; c < v.length; c++) {
+    if (!Number.isFinite(v[c]!)) return 'non_finite';
+    if (v[c] !== 0) zero = false;
+  }
+  return zero ? 'zero' : undefined;
+}
 
 let graph: BehaviourGraph | undefined;
 let fastrp: IncrementalFastRP | undefined;
@@ -44,13 +60,23 @@ let jobWorker: Worker | undefined;
 let snapshotTimer: NodeJS.Timeout | undefined;
 let leading = false;
 
-function toRecords(changed: Int32Array, causes: Map<string, Interaction[]>, batchKey: string): OutgoingRecord[] {
+function toRecords(changed: Int32Array, causes: Map<string, Interaction[]>, batchKey: string): { records: OutgoingRecord[]; nonFinite: number } {
   const now = Date.now();
   const out: OutgoingRecord[] = [];
+  let nonFinite = 0;
   for (const idx of changed) {
     const ref = graph!.nodeRef(idx);
     const cause = causes.get(`${ref.kind}:${ref.id}`) ?? [];
     const vector = Float32Array.from(fastrp!.vector(idx));
+    const problem = unpublishable(vector);
+    if (problem !== undefined) {
+      withheld.inc({ reason: problem });
+      if (problem === 'non_finite') {
+        nonFinite++;
+        logger.error({ node: `${ref.kind}:${ref.id}`, batchKey }, 'withheld a non-finite behaviour vector (the incremental FastRP state is broken; recomputing in full)');
+      }
+      continue;
+    }
     const value: BehaviourEmbedding = {
       type: 'behaviour.embedding',
       eventId: derivedEventId('beh', ref.kind, ref.id, batchKey),
@@ -63,12 +89,14 @@ function toRecords(changed: Int32Array, causes: Map<string, Interaction[]>, batc
     };
     out.push({ key: `${ref.kind}:${ref.id}`, value });
   }
-  return out;
+  return { records: out, nonFinite };
 }
 
-async function publish(changed: Int32Array, causes: Map<string, Interaction[]>, batchKey: string): Promise<void> {
-  const records = toRecords(changed, causes, batchKey);
+/** Publishes the vectors of `changed`; returns how many were withheld as non-finite. */
+async function publish(changed: Int32Array, causes: Map<string, Interaction[]>, batchKey: string): Promise<number> {
+  const { records, nonFinite } = toRecords(changed, causes, batchKey);
   for (let i = 0; i < records.length; i += 1000) await kit.producer.send(behaviourTopic, records.slice(i, i + 1000));
+  return nonFinite;
 }
 
 async function handle(partition: number, events: readonly ConsumedEvent<Interaction>[], lastOffset: string): Promise<void> {
@@ -89,11 +117,13 @@ async function handle(partition: number, events: readonly ConsumedEvent<Interact
       else list.push(e);
     }
   }
-  await publish(result.changed, causes, `${partition}:${lastOffset}`);
+  const nonFinite = await publish(result.changed, causes, `${partition}:${lastOffset}`);
   offsets.set(partition, (BigInt(lastOffset) + 1n).toString());
-  if (result.needsFullRecompute) {
-    // One pending job at a time: BullMQ ignores an add whose jobId already exists.
-    await queue?.add('recompute', { reason: 'drift', drift: result.drift }, { jobId: 'fastrp-recompute' });
+  if (result.needsFullRecompute || nonFinite > 0) {
+    // One pending job at a time: BullMQ ignores an add whose jobId already exists. The batch
+    // algorithm rebuilds every row from the graph, which also repairs a broken incremental state.
+    const reason = nonFinite > 0 ? { reason: 'non_finite', vectors: nonFinite } : { reason: 'drift', drift: result.drift };
+    await queue?.add('recompute', reason, { jobId: 'fastrp-recompute' });
   }
 }
 

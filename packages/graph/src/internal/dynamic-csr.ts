@@ -95,12 +95,21 @@ export class DynamicCsr {
     for (let e = this.head[u]!; e >= 0; e = this.dNext[e]!) fn(this.dDst[e]!, this.dVal[e]!);
   }
 
-  /** Multiplies every weight and degree by `c` (the lazy-decay rebase). */
+  /**
+   * Multiplies every weight by `c` (the lazy-decay rebase); degrees become the row sums of the
+   * stored weights, as {@link load} computes them. A weight that falls below float32's range is
+   * 0 now, so a row whose weights all did is isolated (degree 0), not of a tiny float64 degree.
+   */
   rescale(c: number): void {
     const nnz = this.rowPtr[this.baseRows]!;
     for (let p = 0; p < nnz; p++) this.vals[p]! *= c;
     for (let e = 0; e < this.deltaCount; e++) this.dVal[e]! *= c;
-    for (let u = 0; u < this.nodeCount; u++) this.degree[u]! *= c;
+    for (let u = 0; u < this.nodeCount; u++) {
+      let d = 0;
+      if (u < this.baseRows) for (let p = this.rowPtr[u]!, end = this.rowPtr[u + 1]!; p < end; p++) d += this.vals[p]!;
+      for (let e = this.head[u]!; e >= 0; e = this.dNext[e]!) d += this.dVal[e]!;
+      this.degree[u] = d;
+    }
   }
 
   /** Merges the delta buffer into a fresh CSR with sorted rows. */
