@@ -12,7 +12,7 @@ export {
 export type { AttributeSpecInput, CategorySchemaInput } from './category-schema';
 export { labelTitle, learnVocabulary, titleWords } from './learn-vocabulary';
 export type { LabelledProduct, LearnVocabularyOptions } from './learn-vocabulary';
-export { PATTERN_KINDS, findPatterns, formatNumber, parseNumber } from './patterns';
+export { CODE_KINDS, MEASURE_KINDS, PATTERN_KINDS, findCodes, findPatterns, formatNumber, isModelNumber, isValidGtin, parseNumber } from './patterns';
 export type { PatternKind, PatternMatch } from './patterns';
 export { SerializedVocabulary, VOCABULARY_FORMAT_VERSION, Vocabulary } from './vocabulary';
 export {

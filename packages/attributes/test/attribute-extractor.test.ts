@@ -36,6 +36,33 @@ function expectValid(title: string, description: string, attrs: ExtractedAttribu
   }
 }
 
+describe('model numbers and GTINs (schemas with a model_number or gtin attribute)', () => {
+  const ex = new AttributeExtractor({ schemas });
+
+  it('extracts an alphanumeric model number and a valid GTIN, not the measures next to them', () => {
+    const title = 'SEAPESCA Minnow Fishing Lure 65mm 4g Hard Bait 3pcs Tackle YA304A EAN 4006381333931';
+    const attrs = ex.extract({ title, category: ['Sports', 'Lure'] });
+    expectValid(title, '', attrs);
+    expect(attrs.find((a) => a.name === 'model_number')).toMatchObject({ value: 'YA304A', source: 'pattern' });
+    expect(attrs.find((a) => a.name === 'gtin')).toMatchObject({ value: '4006381333931', source: 'pattern' });
+    expect(attrs.filter((a) => a.name === 'model_number' || a.name === 'gtin')).toHaveLength(2);
+  });
+
+  it('takes a catalog-supplied MPN or EAN as the model number or GTIN', () => {
+    const attrs = ex.extract({ title: 'Fishing Lure YA304A', category: 'Lure', catalogAttributes: { MPN: 'YA-304A', EAN: '4006381333931' } });
+    expect(attrs.filter((a) => a.source === 'catalog').map((a) => [a.name, a.value])).toEqual([
+      ['model_number', 'YA-304A'],
+      ['gtin', '4006381333931'],
+    ]);
+    expect(attrs.filter((a) => a.name === 'model_number')).toHaveLength(1);
+  });
+
+  it('finds no model number where there is only a year, a size and a pack count', () => {
+    const attrs = ex.extract({ title: 'Fishing Lure 2018 New 12.5cm/17.3g Pack of 6 Wobbler', category: 'Lure' });
+    expect(attrs.some((a) => a.name === 'model_number' || a.name === 'gtin')).toBe(false);
+  });
+});
+
 describe('without a learned vocabulary', () => {
   const ex = new AttributeExtractor({ schemas });
 

@@ -66,9 +66,11 @@ describe('stratified folds', () => {
 
 describe('OA-Mine regression (5-fold cross-validation, learned from the other folds only)', () => {
   // Floors sit about 0.02 under what bench/attributes/run.ts (./dev bench attributes) measured with the same folds and
-  // seeds (schema protocol P 0.796 / F1 0.745, annotated F1 0.756; see bench/results/attributes.md).
-  // Everything is seeded, so only a code change moves these numbers.
-  const FLOOR = { schemaF1: 0.725, schemaPrecision: 0.775, annotatedF1: 0.735 };
+  // seeds (schema protocol P 0.798 / F1 0.746, annotated F1 0.758; see bench/results/attributes.md).
+  // Everything is seeded, so only a code change moves these numbers. OA-Mine's only model labels are
+  // the shoes' "Model name" (138, names and codes): schema-protocol F1 0.677 with the model-number
+  // pattern (0.629 before it), floor 0.65.
+  const FLOOR = { schemaF1: 0.725, schemaPrecision: 0.775, annotatedF1: 0.735, modelNameF1: 0.65 };
 
   it('keeps micro F1 and precision above their floors', () => {
     const path = fileURLToPath(new URL('../../../data/oa-mine/train.jsonl', import.meta.url));
@@ -78,5 +80,6 @@ describe('OA-Mine regression (5-fold cross-validation, learned from the other fo
     expect(r.schema.micro.f1).toBeGreaterThanOrEqual(FLOOR.schemaF1);
     expect(r.schema.micro.precision).toBeGreaterThanOrEqual(FLOOR.schemaPrecision);
     expect(r.annotated.micro.f1).toBeGreaterThanOrEqual(FLOOR.annotatedF1);
+    expect(r.schema.perAttribute.model_name?.f1).toBeGreaterThanOrEqual(FLOOR.modelNameF1);
   }, 300_000);
 });

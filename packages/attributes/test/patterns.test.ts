@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type PatternKind, findPatterns, formatNumber, parseNumber } from '@affinity/attributes';
+import { MEASURE_KINDS, type PatternKind, findCodes, findPatterns, formatNumber, isModelNumber, isValidGtin, parseNumber } from '@affinity/attributes';
 
 /** [kind, normalized value, raw] of every match, and checks that each span slices out its raw text. */
 function found(text: string, kinds?: PatternKind[]): [string, string, string][] {
@@ -86,7 +86,7 @@ describe('pack count and item count', () => {
 describe('size', () => {
   it('reads shoe sizes with width and region, and unambiguous apparel sizes', () => {
     expect(found("Crocs Women's Jayna Ballet Flat,Nautical Navy,4 M US")).toEqual([['size', '4 M US', '4 M US']]);
-    expect(found('Dr. Martens 1461, 6 UK')).toEqual([['size', '6 UK', '6 UK']]);
+    expect(found('Dr. Martens 1461, 6 UK', ['size'])).toEqual([['size', '6 UK', '6 UK']]);
     expect(found('T-Shirt XL')).toEqual([['size', 'XL', 'XL']]);
     expect(found('Mask Size: Large')).toEqual([['size', 'L', 'Size: Large']]);
   });
@@ -99,7 +99,7 @@ describe('size', () => {
 describe('precision guards', () => {
   it('ignores numbers glued to words and non-units that start like units', () => {
     expect(findPatterns('Vitamin D3 5000 IU')).toEqual([]);
-    expect(findPatterns('Model X100g2')).toEqual([]);
+    expect(findPatterns('Model X100g2', MEASURE_KINDS)).toEqual([]);
     expect(findPatterns('Ozone 5 ozone generator')).toEqual([]);
     expect(findPatterns('B12 Gummies', ['count'])).toEqual([]);
   });
@@ -108,6 +108,59 @@ describe('precision guards', () => {
     const ms = findPatterns('Coffee 12 oz (340g) 6-pack 30 x 20 cm 24 Count');
     for (let i = 1; i < ms.length; i++) expect(ms[i]!.start).toBeGreaterThanOrEqual(ms[i - 1]!.end);
     expect(ms.map((m) => m.kind)).toEqual(['weight', 'weight', 'pack_count', 'dimensions', 'count']);
+  });
+});
+
+describe('model numbers', () => {
+  const codes = (text: string) => findPatterns(text, ['model_number']).map((m) => m.raw);
+
+  it('finds alphanumeric model and part numbers, hyphen- or slash-joined', () => {
+    expect(codes('SEAPESCA Soft Fishing Lure Bait 80mm 4.5g Worm Shad 3D Eyes Tackle YA332')).toEqual(['YA332']);
+    expect(codes('Wobbler minnow YE-88')).toEqual(['YE-88']);
+    expect(codes('Portable Tackle LH-2-X-4-X Pesca')).toEqual(['LH-2-X-4-X']);
+    expect(codes('Camping Shirts Quick Dry Breathable Checked#RIM7101BS')).toEqual(['RIM7101BS']);
+    expect(codes("New Balance Men's MW811 Walking Shoe")).toEqual(['MW811']);
+    expect(codes("Crocs Men's 11989M Clog,Black/Black,4 M US")).toEqual(['11989M']);
+    expect(codes('Dr. Martens 1461, 6 UK')).toEqual(['1461']);
+    expect(codes('Model X100g2')).toEqual(['X100g2']);
+    expect(codes('Air Jordan 12 Retro - 130690-003')).toEqual(['130690-003']);
+  });
+
+  it('leaves sizes, units, pack counts, years, ordinals, quantities and plain words alone', () => {
+    expect(codes('Minnow Lure 12.5cm/17.3g 3pcs/lot 80mm 100/120/140/160mm 20Pcs/Pack')).toEqual([]);
+    expect(codes('Vitamin D3 5000 IU, 1000 mg, 2000mAh, Pack of 6, 24 Count, 6-Pack')).toEqual([]);
+    expect(codes('2018 New Arrival 2018-19 Season, 1st Edition, 3rd Gen')).toEqual([]);
+    expect(codes('20Color 5colors 2Sec 20-Eye Boot Size10 Jersey23')).toEqual([]);
+    expect(codes('Spinning Rod 2.1-3.6M ML,M,MH Power, Jersey #33, Squad 1/3, 12 M US')).toEqual([]);
+    expect(codes('T-Shirt Wi-Fi K-Cup Fishing Rod')).toEqual([]);
+    expect(codes('Olive Oil 500ml 3D 4K')).toEqual([]);
+  });
+
+  it('is a predicate on single tokens too', () => {
+    expect(['YA304A', 'fg11', 'WQ8146', '6501', 'A8140'].every(isModelNumber)).toBe(true);
+    expect(['B1', '33', '2019', '2nd', 'Minnow', '5colors', '1/3', '80mm'].some(isModelNumber)).toBe(false);
+  });
+});
+
+describe('GTIN', () => {
+  it('checks the GS1 check digit of GTIN-8, -12, -13 and -14', () => {
+    expect(isValidGtin('036000291452')).toBe(true); // UPC-A
+    expect(isValidGtin('4006381333931')).toBe(true); // EAN-13
+    expect(isValidGtin('96385074')).toBe(true); // EAN-8
+    expect(isValidGtin('10036000291459')).toBe(true); // GTIN-14 (packaging indicator 1 + the UPC above)
+    expect(isValidGtin('036000291453')).toBe(false);
+    expect(isValidGtin('4006381333932')).toBe(false);
+    expect(isValidGtin('12345')).toBe(false);
+    expect(isValidGtin('03600029145A')).toBe(false);
+  });
+
+  it('finds GTINs as their own kind, never as model numbers', () => {
+    const ms = findCodes('Coffee 12 oz UPC 036000291452 EAN 4006381333931 lot 4006381333932');
+    expect(ms.map((m) => [m.kind, m.raw])).toEqual([
+      ['gtin', '036000291452'],
+      ['gtin', '4006381333931'],
+      ['model_number', '4006381333932'],
+    ]);
   });
 });
 

@@ -176,7 +176,8 @@ export function featureStrings(
   if (clusters !== undefined) addClusters(feats, tokens, clusters);
   a.patterns.forEach((p, j) => {
     const r = a.patternTokens[j];
-    if (r === undefined) return;
+    // Measures only: codes are candidates of their own attributes, not evidence for the tagger.
+    if (r === undefined || p.kind === 'model_number' || p.kind === 'gtin') return;
     for (let i = r[0]; i < r[1]; i++) (feats[i] as string[]).push(`p:${p.kind}:${position(i, r[0], r[1])}`);
   });
   addGazetteer(feats, a.hits, 'g:', own);
