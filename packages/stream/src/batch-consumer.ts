@@ -164,6 +164,25 @@ function isMembershipError(err: unknown): err is Error {
   return err instanceof Error && MEMBERSHIP_ERRORS.has((err as { type?: unknown }).type as string);
 }
 
+/** kafkajs errors that say the broker (or its group coordinator) is unreachable for now, not that something is wrong with us. */
+const OUTAGE_ERRORS = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSGroupCoordinatorNotFound', 'KafkaJSBrokerNotFound', 'KafkaJSRequestTimeoutError', 'KafkaJSNumberOfRetriesExceeded']);
+
+/**
+ * Whether a consumer that crashed with this error should start again: an outage of the broker
+ * (a restart, a failover) is waited out, as every dependency outage is; kafkajs gives up on
+ * some of them (its retries exhausted while the broker restarts, "Failed to find group
+ * coordinator" wrapped as non-retriable). Anything retriable anywhere in the cause chain counts.
+ */
+export function isBrokerOutage(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; depth++) {
+    if (OUTAGE_ERRORS.has(e.name) || (e as { retriable?: unknown }).retriable === true) return true;
+    const next = (e as { cause?: unknown; originalError?: unknown }).cause ?? (e as { originalError?: unknown }).originalError;
+    if (next === e) break;
+    e = next;
+  }
+  return false;
+}
+
 /**
  * The consumer every Affinity worker runs (docs/architecture.md "packages/stream").
  *
@@ -185,6 +204,9 @@ export class BatchConsumer<I extends Inputs> {
   private readonly log: Logger;
   readonly metrics: StreamMetrics;
   private readonly stopController = new AbortController();
+  /** Crashes kafkajs reported, and whether a restart after a broker outage is under way. */
+  private crashes = 0;
+  private restarting = false;
   private _state: ConsumerState = 'idle';
   private joined = false;
   private closing: Promise<void> | undefined;
@@ -263,8 +285,14 @@ export class BatchConsumer<I extends Inputs> {
       }),
       this.consumer.on(events.CRASH, (e) => {
         this.joined = false;
-        this.log.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed');
-        if (!e.payload.restart) this._state = 'failed';
+        // kafkajs restarts itself after retriable errors; a broker outage it gave up on is ours to wait out.
+        const outage = !e.payload.restart && this._state === 'running' && isBrokerOutage(e.payload.error);
+        this.log.error({ err: e.payload.error, restart: e.payload.restart || outage }, 'consumer crashed');
+        this.crashes++;
+        if (e.payload.restart) this.metrics.consumerRestarts.inc({ group: this.opts.groupId });
+        else if (outage) {
+          if (!this.restarting) void this.restartAfterOutage();
+        } else this._state = 'failed';
       }),
     );
     await this.consumer.connect();
@@ -273,13 +301,47 @@ export class BatchConsumer<I extends Inputs> {
     }
     this.stallTimer = setInterval(() => this.checkStalls(), Math.max(50, Math.min(1000, this.stallTimeoutMs / 4)));
     this.stallTimer.unref();
-    await this.consumer.run({
+    await this.runConsumer();
+    this._state = 'running';
+  }
+
+  private runConsumer(): Promise<void> {
+    return this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.opts.partitionsConsumedConcurrently ?? 1,
       eachBatch: (payload) => this.onBatch(payload),
     });
-    this._state = 'running';
+  }
+
+  /**
+   * After kafkajs gave up during a broker outage (it has disconnected; the subscriptions stay):
+   * connect and run again, backing off from 1 s to 30 s, until it works or the consumer closes.
+   * The group then resumes from the committed offsets; until it joined, the consumer is not ready.
+   */
+  private async restartAfterOutage(): Promise<void> {
+    this.restarting = true;
+    try {
+      for (let attempt = 0; this._state === 'running' && !this.stopController.signal.aborted; attempt++) {
+        await sleep(Math.min(30_000, 1000 * 2 ** attempt), this.stopController.signal);
+        if (this._state !== 'running' || this.stopController.signal.aborted) return;
+        const crashes = this.crashes;
+        try {
+          await this.consumer.connect();
+          await this.runConsumer();
+          // kafkajs reports a failed join through a crash, not by rejecting run().
+          if (this.crashes !== crashes) continue;
+          this.metrics.consumerRestarts.inc({ group: this.opts.groupId });
+          this.log.warn({ attempt: attempt + 1 }, 'consumer restarted after a broker outage');
+          return;
+        } catch (err) {
+          this.log.warn({ err, attempt: attempt + 1 }, 'broker still unavailable; consumer restart will be retried');
+          await this.consumer.disconnect().catch(() => undefined);
+        }
+      }
+    } finally {
+      this.restarting = false;
+    }
   }
 
   /**

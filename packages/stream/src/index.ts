@@ -1,4 +1,4 @@
-export { BatchConsumer } from './batch-consumer';
+export { BatchConsumer, isBrokerOutage } from './batch-consumer';
 export type {
   BatchConsumerOptions,
   BatchContext,

@@ -20,6 +20,8 @@ export class StreamMetrics {
   readonly batchSize: Histogram<'group' | 'topic'>;
   readonly lag: Gauge<'group' | 'topic' | 'partition'>;
   readonly membershipLost: Counter<'group'>;
+  /** The kafkajs consumer crashed on a broker outage and was started again. */
+  readonly consumerRestarts: Counter<'group'>;
   readonly eventLatency: Histogram<'stage'>;
   readonly produced: Counter<'topic'>;
 
@@ -43,6 +45,7 @@ export class StreamMetrics {
       registers,
     });
     this.stalledPartitions = new Gauge({ name: 'affinity_consumer_stalled_partitions', help: 'Partitions currently making no progress', labelNames: ['group'], registers });
+    this.consumerRestarts = new Counter({ name: 'affinity_consumer_restarts_total', help: 'Consumer restarts after a broker outage crashed it (it rejoins and resumes from committed offsets)', labelNames: ['group'], registers });
     this.retries = new Counter({ name: 'affinity_consumer_retries_total', help: 'Batch retries after a retriable failure', labelNames: ['group', 'topic', 'code'], registers });
     this.batchDuration = new Histogram({
       name: 'affinity_consumer_batch_duration_seconds',
