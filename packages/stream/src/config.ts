@@ -31,7 +31,7 @@ export function parseEnv<S extends EnvSchema>(schema: S, env: NodeJS.ProcessEnv 
       // A list's issue says which item (a secret's value is not shown, so that is all there is to go by).
       const why = result.error.issues.map((i) => (typeof i.path[0] === 'number' ? `item ${i.path[0] + 1}: ${i.message}` : i.message)).join('; ');
       const hint = type.description ? ` Fix: ${type.description}` : '';
-      const shown = value === undefined ? '(unset)' : secret ? '(secret, not shown)' : JSON.stringify(value);
+      const shown = value === undefined ? '(unset)' : secret ? '(secret, not shown)' : JSON.stringify(withoutUrlPassword(value));
       problems.push(`${name}=${shown} is invalid: ${secret && value !== undefined ? withoutSecret(why, value) : why}.${hint}`);
     }
   }
@@ -53,6 +53,15 @@ export function isSecret(type: z.ZodType): boolean {
 /** The secret settings of a configuration returned by {@link parseEnv} (none for any other object). */
 export function secretSettings(config: object): readonly string[] {
   return (config as { [SECRET_NAMES]?: readonly string[] })[SECRET_NAMES] ?? [];
+}
+
+/** A value as shown in an error: a URL's password (redis://user:password@host) masked. */
+function withoutUrlPassword(value: string): string {
+  if (!URL.canParse(value)) return value;
+  const url = new URL(value);
+  if (url.password === '') return value;
+  url.password = '***';
+  return url.toString();
 }
 
 /** A validation message with every part of a secret value (and each comma-separated item of it) masked. */
@@ -163,14 +172,12 @@ export const commonEnv = {
 
 /** Redis settings shared by every service that keeps state there. */
 export const redisEnv = {
-  // Secret: a URL may carry a password (rediss://user:password@host:6380).
-  REDIS_URL: env.secret(
-    z
-      .string()
-      .default('redis://127.0.0.1:6379')
-      .refine((u) => URL.canParse(u) && /^rediss?:$/.test(new URL(u).protocol), 'expected a redis:// or rediss:// URL')
-      .describe('a redis:// URL, e.g. redis://redis:6379, or rediss:// for TLS (see REDIS_TLS_CA_FILE); credentials go in REDIS_USERNAME and REDIS_PASSWORD_FILE, or in the URL (rediss://user:password@host:6380)'),
-  ),
+  // Not a secret setting (deployments set it in plain config); a password in it is masked in errors.
+  REDIS_URL: z
+    .string()
+    .default('redis://127.0.0.1:6379')
+    .refine((u) => URL.canParse(u) && /^rediss?:$/.test(new URL(u).protocol), 'expected a redis:// or rediss:// URL')
+    .describe('a redis:// URL, e.g. redis://redis:6379, or rediss:// for TLS (see REDIS_TLS_CA_FILE); credentials go in REDIS_USERNAME and REDIS_PASSWORD_FILE (or in the URL, rediss://user:password@host:6380, which then must not be logged)'),
   REDIS_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9._{}-]+$/, 'letters, digits and . _ - { } only')
