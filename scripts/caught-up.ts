@@ -11,7 +11,7 @@
 import { parseArgs } from 'node:util';
 import { PipelineBacklog, describeBacklog, type Backlog } from '@affinity/client';
 import { createRedis } from '@affinity/store';
-import { createKafka, createLogger, parseEnv } from '@affinity/stream';
+import { createKafka, createLogger, kafkaSecurity, parseEnv, redisConnection } from '@affinity/stream';
 import { operatorEnv } from './operator-env';
 
 const USAGE = 'usage: ./dev status --caught-up [--wait] [--timeout SECONDS] [--json]';
@@ -55,8 +55,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = parseEnv(operatorEnv);
   const logger = createLogger('caught-up', config.LOG_LEVEL, { destination: process.stderr });
-  const admin = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-status`, logger }).admin();
-  const redis = createRedis({ url: config.REDIS_URL, name: 'caught-up', onError: (err) => logger.debug({ err }, 'redis') });
+  const admin = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-status`, logger, ...kafkaSecurity(config) }).admin();
+  const redis = createRedis({ ...redisConnection(config), name: 'caught-up', onError: (err) => logger.debug({ err }, 'redis') });
   const backlog = new PipelineBacklog({ admin, redis, topicPrefix: config.AFFINITY_TOPIC_PREFIX, redisPrefix: config.REDIS_PREFIX });
   try {
     await admin.connect();

@@ -16,24 +16,29 @@ import { PipelineBacklog } from '@affinity/client';
 import { RecommendationUpdate, newEventId, parseWith, type InteractionInput } from '@affinity/contracts';
 import { uciProducts, uciPurchases } from '@affinity/sample-data';
 import { createRedis } from '@affinity/store';
+import { commonEnv, kafkaSecurity, kafkaSecurityEnv, parseEnv, redisConnection, redisEnv, redisSecurityEnv } from '@affinity/stream';
 import { DEFAULT_PORTS, REPOSITORY_ROOT as ROOT, Supervisor, affinityProcesses } from '@affinity/supervisor';
 import { Kafka, logLevel } from 'kafkajs';
 
 const { values } = parseArgs({ options: { keep: { type: 'boolean', default: false }, baskets: { type: 'string', default: '1500' } } });
-const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+// The services' own settings (KAFKA_BROKERS, REDIS_URL and their TLS/credential variables).
+const config = parseEnv({ KAFKA_BROKERS: commonEnv.KAFKA_BROKERS, ...kafkaSecurityEnv, REDIS_URL: redisEnv.REDIS_URL, ...redisSecurityEnv });
+const brokers = config.KAFKA_BROKERS;
+const redisUrl = config.REDIS_URL;
+const kafkaOptions = { brokers, logLevel: logLevel.NOTHING, ...kafkaSecurity(config) };
+const redisOptions = redisConnection(config);
 const prefix = 'demo.';
 const redisPrefix = 'demo';
 const say = (s: string) => console.log(`\x1b[1m${s}\x1b[0m`);
 
 async function reset(): Promise<void> {
   // A demo starts clean: its own topic prefix and Redis prefix, wiped first.
-  const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
+  const admin = new Kafka(kafkaOptions).admin();
   await admin.connect();
   const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
   if (topics.length > 0) await admin.deleteTopics({ topics });
   await admin.disconnect();
-  const redis = createRedis({ url: redisUrl });
+  const redis = createRedis(redisOptions);
   let cursor = '0';
   do {
     const [next, keys] = await redis.scan(cursor, 'MATCH', `${redisPrefix}:*`, 'COUNT', 1000);
@@ -74,8 +79,8 @@ const post = async (path: string, events: unknown[]) => {
     if (r.status !== 202) throw new Error(`${path}: ${r.status} ${JSON.stringify(r.body)}`);
   }
 };
-const redis = createRedis({ url: redisUrl });
-const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin();
+const redis = createRedis(redisOptions);
+const admin = new Kafka(kafkaOptions).admin();
 const backlog = new PipelineBacklog({ admin, redis, topicPrefix: prefix, redisPrefix });
 /** Waits until every consumer group has read everything and the recommender has no list left to compute. */
 async function caughtUp(what: string): Promise<void> {
@@ -126,7 +131,7 @@ try {
 
   say('\n3. Live: a click, and the shopper’s list on recs.v1 (GET /v1/subscribe/personalized/<user> streams the same)');
   const latencies: number[] = [];
-  const consumer = new Kafka({ brokers, logLevel: logLevel.NOTHING }).consumer({ groupId: `demo-watch-${Date.now()}`, maxWaitTimeInMs: 50 });
+  const consumer = new Kafka(kafkaOptions).consumer({ groupId: `demo-watch-${Date.now()}`, maxWaitTimeInMs: 50 });
   const seen = new Map<string, number>();
   await consumer.connect();
   await consumer.subscribe({ topic: `${prefix}recs.v1`, fromBeginning: false });

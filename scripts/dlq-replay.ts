@@ -24,7 +24,7 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { ConfigError, DLQ_SUFFIX, DlqRecord, ValidationError, dlqName, parseJsonBytes, parseWith, sha256Hex } from '@affinity/contracts';
 import { KeySpace, LuaScript, createRedis, type Redis } from '@affinity/store';
-import { createKafka, createLogger, parseEnv, type Logger } from '@affinity/stream';
+import { createKafka, createLogger, kafkaSecurity, parseEnv, redisConnection, type Logger } from '@affinity/stream';
 import { operatorEnv } from './operator-env';
 import type { Admin, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 
@@ -416,8 +416,8 @@ async function main(argv: string[]): Promise<number> {
   const config = parseEnv(operatorEnv);
   const logger = createLogger('dlq-replay', config.LOG_LEVEL, { destination: process.stderr });
   const base = positionals[0]!.endsWith(DLQ_SUFFIX) ? positionals[0]!.slice(0, -DLQ_SUFFIX.length) : positionals[0]!;
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-dlq-replay`, logger });
-  const redis = createRedis({ url: config.REDIS_URL, name: 'dlq-replay', onError: (err) => logger.debug({ err }, 'redis') });
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-dlq-replay`, logger, ...kafkaSecurity(config) });
+  const redis = createRedis({ ...redisConnection(config), name: 'dlq-replay', onError: (err) => logger.debug({ err }, 'redis') });
   try {
     const report = await replayDlq({
       kafka,

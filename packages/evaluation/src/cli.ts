@@ -18,6 +18,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_RANKER_CONFIG, type RankerConfigInput } from '@affinity/recommend';
+import { parseEnv, redisConnection, redisEnv } from '@affinity/stream';
 import { baselineFamilies } from './baselines';
 import { DATASETS, datasetSummaries, loadDataset } from './datasets';
 import { fitRanker, gatherFitData, type FitData } from './fit';
@@ -62,7 +63,8 @@ async function main(argv: string[]): Promise<number> {
   const out = resolve(option(argv, '--out') ?? '.affinity/eval');
   const events = option(argv, '--events');
   const queries = option(argv, '--queries');
-  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  // REDIS_URL and the credential/TLS settings, as the services read them.
+  const redisUrl = redisConnection(parseEnv(redisEnv));
   const command = `./dev eval ${argv.join(' ')}`;
   mkdirSync(out, { recursive: true });
   const prefix = `affinity-eval-${process.pid}`;

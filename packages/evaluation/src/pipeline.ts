@@ -8,7 +8,7 @@ import { BUNDLED_TRAINING_DATA, Enricher, createExtractor } from '@affinity/enri
 import { BehaviourGraph, IncrementalFastRP } from '@affinity/graph';
 import { BehaviourVectors, ListBuilder, LocalContentIndex, RecState, refreshLinearModel, type BuiltList, type GatheredList } from '@affinity/lists';
 import { Ranker, type RankerConfigInput } from '@affinity/recommend';
-import { KeySpace, createRedis, type Redis } from '@affinity/store';
+import { KeySpace, createRedis, type Redis, type RedisConnection } from '@affinity/store';
 import type { OutgoingRecord } from '@affinity/stream';
 import { Counter, Histogram } from 'prom-client';
 import { Progress } from './progress';
@@ -24,7 +24,8 @@ export interface PipelineOptions {
   name: string;
   /** Ranker configuration; the bundled defaults when absent. */
   ranker?: RankerConfigInput;
-  redisUrl?: string;
+  /** A URL, or `redisConnection(config)` for credentials and TLS. @defaultValue redis://127.0.0.1:6379 */
+  redisUrl?: string | RedisConnection;
   /** Redis key prefix of this evaluation's state (deleted on close). */
   prefix: string;
   /** Enriched catalog shared between runs of one dataset (enrichment does not depend on the split). */
@@ -67,13 +68,13 @@ export class EnrichedCatalog {
 
   constructor(
     private readonly source: readonly ProductUpsert[],
-    private readonly redisUrl: string,
+    private readonly redisUrl: string | RedisConnection,
     private readonly progress = false,
   ) {}
 
   async get(): Promise<EnrichedProduct[]> {
     if (this.products) return this.products;
-    const redis = createRedis({ url: this.redisUrl, name: 'eval-enricher' });
+    const redis = createRedis({ ...connectionOf(this.redisUrl), name: 'eval-enricher' });
     const embedder = await Embedder.create({ model: DEFAULT_MODEL_ID });
     try {
       const extractor = await cachedExtractor(embedder);
@@ -204,7 +205,7 @@ export class PipelineMethod implements Method {
     await this.close();
     this.fits++;
     this.lists.clear();
-    const redis = (this.redis = createRedis({ url: this.o.redisUrl ?? 'redis://127.0.0.1:6379', name: 'eval-pipeline' }));
+    const redis = (this.redis = createRedis({ ...connectionOf(this.o.redisUrl ?? 'redis://127.0.0.1:6379'), name: 'eval-pipeline' }));
     const engine = new OfflineEngine(redis, this.keys(), new Ranker(this.o.ranker));
     this.builder = engine.builder;
     await engine.loadCatalog(await this.o.catalog.get());
@@ -257,4 +258,8 @@ export class PipelineMethod implements Method {
     await deleteKeys(redis, `${this.keys().prefix}:*`);
     redis.disconnect();
   }
+}
+
+function connectionOf(c: string | RedisConnection): RedisConnection {
+  return typeof c === 'string' ? { url: c } : c;
 }

@@ -1,5 +1,5 @@
 export { Redis, createRedis } from './redis-client';
-export type { RedisClientOptions } from './redis-client';
+export type { RedisClientOptions, RedisConnection } from './redis-client';
 export { IdempotentWriter } from './idempotent-writer';
 export type { IdempotentOp, IdempotentWriterOptions, RedisCommand } from './idempotent-writer';
 export { KeySpace } from './key-space';

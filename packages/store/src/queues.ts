@@ -1,5 +1,5 @@
 import { Queue, Worker, type Processor, type QueueOptions, type WorkerOptions } from 'bullmq';
-import { createRedis, type Redis } from './redis-client';
+import { createRedis, type Redis, type RedisConnection } from './redis-client';
 
 export { Queue, Worker, type Job } from 'bullmq';
 
@@ -14,11 +14,11 @@ export const QUEUE = {
 } as const;
 
 /** BullMQ needs blocking connections that wait out outages (maxRetriesPerRequest: null). */
-export function queueConnection(url: string, name: string): Redis {
-  return createRedis({ url, name, maxRetriesPerRequest: null });
+export function queueConnection(connection: string | RedisConnection, name: string): Redis {
+  return createRedis({ ...(typeof connection === 'string' ? { url: connection } : connection), name, maxRetriesPerRequest: null });
 }
 
-export function createQueue(name: string, url: string, options: Omit<QueueOptions, 'connection'> & { prefix?: string } = {}): Queue {
+export function createQueue(name: string, url: string | RedisConnection, options: Omit<QueueOptions, 'connection'> & { prefix?: string } = {}): Queue {
   return new Queue(name, {
     ...options,
     connection: queueConnection(url, `queue:${name}`),
@@ -26,6 +26,6 @@ export function createQueue(name: string, url: string, options: Omit<QueueOption
   });
 }
 
-export function createQueueWorker<T, R>(name: string, url: string, processor: Processor<T, R>, options: Omit<WorkerOptions, 'connection'> = {}): Worker<T, R> {
+export function createQueueWorker<T, R>(name: string, url: string | RedisConnection, processor: Processor<T, R>, options: Omit<WorkerOptions, 'connection'> = {}): Worker<T, R> {
   return new Worker<T, R>(name, processor, { concurrency: 1, ...options, connection: queueConnection(url, `worker:${name}`) });
 }

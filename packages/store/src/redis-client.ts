@@ -1,9 +1,23 @@
+import type { ConnectionOptions } from 'node:tls';
 import { Redis, type RedisOptions } from 'ioredis';
 
 export { Redis } from 'ioredis';
 
-export interface RedisClientOptions {
+/**
+ * Where and how to connect: `redisConnection(config)` in @affinity/stream builds it from REDIS_URL,
+ * REDIS_USERNAME, REDIS_PASSWORD(_FILE) and REDIS_TLS_* (a rediss:// URL means TLS).
+ */
+export interface RedisConnection {
+  /** redis:// or rediss:// (TLS); may carry user:password, then username/password stay unset. */
   url: string;
+  /** ACL user (with password); unset: the default user. */
+  username?: string;
+  password?: string;
+  /** TLS options (private CA, client certificate); only with a rediss:// URL. */
+  tls?: ConnectionOptions;
+}
+
+export interface RedisClientOptions extends RedisConnection {
   /** Shown in CLIENT LIST; helps find a misbehaving worker. */
   name?: string;
   /**
@@ -37,6 +51,9 @@ export function createRedis(options: RedisClientOptions): Redis {
     // outage (about 3 s; with a 3 s cap it was 9-15 s, longer than a consumer may look hung).
     retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 6), 1000),
     reconnectOnError: (err) => /READONLY|LOADING/.test(err.message),
+    ...(options.username !== undefined && { username: options.username }),
+    ...(options.password !== undefined && { password: options.password }),
+    ...(options.tls !== undefined && { tls: options.tls }),
   };
   const client = new Redis(options.url, extra);
   client.on('error', (err: Error) => options.onError?.(err));

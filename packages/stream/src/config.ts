@@ -31,7 +31,7 @@ export function parseEnv<S extends EnvSchema>(schema: S, env: NodeJS.ProcessEnv 
       // A list's issue says which item (a secret's value is not shown, so that is all there is to go by).
       const why = result.error.issues.map((i) => (typeof i.path[0] === 'number' ? `item ${i.path[0] + 1}: ${i.message}` : i.message)).join('; ');
       const hint = type.description ? ` Fix: ${type.description}` : '';
-      const shown = value === undefined ? '(unset)' : secret ? '(secret, not shown)' : JSON.stringify(value);
+      const shown = value === undefined ? '(unset)' : secret ? '(secret, not shown)' : JSON.stringify(withoutUrlPassword(value));
       problems.push(`${name}=${shown} is invalid: ${secret && value !== undefined ? withoutSecret(why, value) : why}.${hint}`);
     }
   }
@@ -53,6 +53,15 @@ export function isSecret(type: z.ZodType): boolean {
 /** The secret settings of a configuration returned by {@link parseEnv} (none for any other object). */
 export function secretSettings(config: object): readonly string[] {
   return (config as { [SECRET_NAMES]?: readonly string[] })[SECRET_NAMES] ?? [];
+}
+
+/** A value as shown in an error: a URL's password (redis://user:password@host) masked. */
+function withoutUrlPassword(value: string): string {
+  if (!URL.canParse(value)) return value;
+  const url = new URL(value);
+  if (url.password === '') return value;
+  url.password = '***';
+  return url.toString();
 }
 
 /** A validation message with every part of a secret value (and each comma-separated item of it) masked. */
@@ -84,6 +93,36 @@ export const env = {
   /** Marks a setting secret (API keys, passwords): parse errors and logs never show its value. */
   secret: <T extends z.ZodType>(schema: T): T => schema.meta({ ...schema.meta(), secret: true }),
 };
+
+/**
+ * Kafka TLS and SASL settings (docs/operations.md "Secure connections"). Every worker and
+ * operator command reads them through `kafkaSecurity` (connection-security.ts), so a deployment switches them on
+ * in one place. Files are read at start-up; a file that cannot be read stops the process with
+ * the variable's name, never with its content.
+ */
+export const kafkaSecurityEnv = {
+  KAFKA_SSL: env.bool(false, 'true to connect to the brokers over TLS (a SSL or SASL_SSL listener); the system CAs are trusted unless KAFKA_SSL_CA_FILE names a private CA'),
+  KAFKA_SSL_CA_FILE: env.optionalString('path of a PEM file with the CA certificate(s) that signed the brokers’ certificates (needs KAFKA_SSL=true)'),
+  KAFKA_SSL_CERT_FILE: env.optionalString('path of this client’s PEM certificate, for brokers that require client certificates (mTLS); set KAFKA_SSL_KEY_FILE with it'),
+  KAFKA_SSL_KEY_FILE: env.optionalString('path of the PEM private key of KAFKA_SSL_CERT_FILE (unencrypted; protect it with file permissions)'),
+  KAFKA_SASL_MECHANISM: z
+    .enum(['plain', 'scram-sha-256', 'scram-sha-512'], { message: 'expected plain, scram-sha-256 or scram-sha-512' })
+    .optional()
+    .describe('plain, scram-sha-256 or scram-sha-512 to authenticate to the brokers with SASL (needs KAFKA_SASL_USERNAME and a password); unset: no SASL. Use it with KAFKA_SSL=true: PLAIN sends the password as is'),
+  KAFKA_SASL_USERNAME: env.optionalString('the SASL user name (with KAFKA_SASL_MECHANISM)'),
+  KAFKA_SASL_PASSWORD: env.secret(env.optionalString('the SASL password (with KAFKA_SASL_MECHANISM); prefer KAFKA_SASL_PASSWORD_FILE so it stays out of the process environment')),
+  KAFKA_SASL_PASSWORD_FILE: env.optionalString('path of a file holding the SASL password (one trailing newline is ignored); instead of KAFKA_SASL_PASSWORD'),
+} satisfies EnvSchema;
+
+/** Redis credentials and TLS; the URL itself is REDIS_URL in {@link redisEnv}. */
+export const redisSecurityEnv = {
+  REDIS_USERNAME: env.optionalString('the Redis ACL user (Redis 6+); unset with a password: the "default" user (requirepass)'),
+  REDIS_PASSWORD: env.secret(env.optionalString('the Redis password (ACL user’s or requirepass); prefer REDIS_PASSWORD_FILE. Credentials in REDIS_URL work too, but not both')),
+  REDIS_PASSWORD_FILE: env.optionalString('path of a file holding the Redis password (one trailing newline is ignored); instead of REDIS_PASSWORD'),
+  REDIS_TLS_CA_FILE: env.optionalString('path of a PEM file with the CA certificate(s) that signed Redis’s certificate, for a private CA (needs a rediss:// REDIS_URL)'),
+  REDIS_TLS_CERT_FILE: env.optionalString('path of this client’s PEM certificate, for a Redis with tls-auth-clients yes; set REDIS_TLS_KEY_FILE with it (needs rediss://)'),
+  REDIS_TLS_KEY_FILE: env.optionalString('path of the PEM private key of REDIS_TLS_CERT_FILE'),
+} satisfies EnvSchema;
 
 /** Variables every worker understands. */
 export const commonEnv = {
@@ -127,17 +166,24 @@ export const commonEnv = {
     365 * 24 * 3600 * 1000,
     'milliseconds a product’s updatedAt or an interaction’s ts may be ahead of the receiving clock (API ingest and consumers); later ones are rejected, since a time in the future would win over every real update. Past times are always accepted',
   ),
+  ...kafkaSecurityEnv,
   INSTANCE_ID: env.string(process.env.HOSTNAME ?? `pid-${process.pid}`, 'a name unique among running instances (the pod name in Kubernetes)'),
 } satisfies EnvSchema;
 
 /** Redis settings shared by every service that keeps state there. */
 export const redisEnv = {
-  REDIS_URL: env.string('redis://127.0.0.1:6379', 'a redis:// URL, e.g. redis://redis:6379'),
+  // Not a secret setting (deployments set it in plain config); a password in it is masked in errors.
+  REDIS_URL: z
+    .string()
+    .default('redis://127.0.0.1:6379')
+    .refine((u) => URL.canParse(u) && /^rediss?:$/.test(new URL(u).protocol), 'expected a redis:// or rediss:// URL')
+    .describe('a redis:// URL, e.g. redis://redis:6379, or rediss:// for TLS (see REDIS_TLS_CA_FILE); credentials go in REDIS_USERNAME and REDIS_PASSWORD_FILE (or in the URL, rediss://user:password@host:6380, which then must not be logged)'),
   REDIS_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9._{}-]+$/, 'letters, digits and . _ - { } only')
     .default('affinity')
     .describe('the prefix of every Redis key; all services of one deployment must share it'),
+  ...redisSecurityEnv,
   INDEX_REGISTRY_NAMESPACE: env.optionalString('the Redis key prefix of the vector-index shard registry (default: REDIS_PREFIX:index); indexers, recommender and API must agree'),
 } satisfies EnvSchema;
 

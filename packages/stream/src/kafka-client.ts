@@ -1,4 +1,5 @@
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
+import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import { kafkaLogCreator } from './logger';
 
@@ -10,6 +11,10 @@ export interface KafkaClientOptions {
   connectionTimeoutMs?: number;
   /** @defaultValue 30000 */
   requestTimeoutMs?: number;
+  /** TLS to the brokers: from `kafkaSecurity(config)` (KAFKA_SSL*). @defaultValue plaintext */
+  ssl?: ConnectionOptions | true;
+  /** SASL authentication: from `kafkaSecurity(config)` (KAFKA_SASL_*). @defaultValue none */
+  sasl?: SASLOptions;
 }
 
 /**
@@ -20,6 +25,8 @@ export function createKafka(options: KafkaClientOptions): Kafka {
   return new Kafka({
     clientId: options.clientId,
     brokers: options.brokers,
+    ...(options.ssl !== undefined && { ssl: options.ssl }),
+    ...(options.sasl !== undefined && { sasl: options.sasl }),
     connectionTimeout: options.connectionTimeoutMs ?? 3000,
     requestTimeout: options.requestTimeoutMs ?? 30_000,
     logLevel: logLevel.INFO,

@@ -3,6 +3,7 @@ import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { type ParsedEnv, type commonEnv, secretSettings } from './config';
 import { EventProducer } from './event-producer';
+import { kafkaSecurity } from './connection-security';
 import { createKafka } from './kafka-client';
 import { createLogger } from './logger';
 import { Registry, StreamMetrics } from './metrics';
@@ -32,7 +33,7 @@ export function createWorkerKit(name: string, config: ParsedEnv<typeof commonEnv
   const registry = new Registry();
   registry.setDefaultLabels({ service: name, instance: config.INSTANCE_ID });
   const metrics = new StreamMetrics(registry);
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-${name}`, logger });
+  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: `${config.KAFKA_CLIENT_ID}-${name}`, logger, ...kafkaSecurity(config) });
   const producer = new EventProducer({ kafka, metrics });
   const prefix = config.AFFINITY_TOPIC_PREFIX;
   return {

@@ -37,7 +37,7 @@ describe('parseEnv', () => {
     expect(() => parseEnv(schema, { SERVICE_TOKEN: 'hunter2-a,hunter2-b', LOG_LEVEL: 'loud' })).toThrow(
       /SERVICE_TOKEN=\(secret, not shown\) is invalid: token \*\*\* is revoked; tokens \*\*\* and \*\*\* are too\. Fix: a live token\n {2}- LOG_LEVEL="loud" is invalid/,
     );
-    expect(secretSettings(parseEnv({ SERVICE_TOKEN: env.secret(z.string()), ...commonEnv }, { SERVICE_TOKEN: 'x' }))).toEqual(['SERVICE_TOKEN', 'METRICS_TOKEN']);
+    expect(secretSettings(parseEnv({ SERVICE_TOKEN: env.secret(z.string()), ...commonEnv }, { SERVICE_TOKEN: 'x' }))).toEqual(['SERVICE_TOKEN', 'METRICS_TOKEN', 'KAFKA_SASL_PASSWORD']);
   });
 
   it('names a required variable that is missing', () => {

@@ -2,7 +2,7 @@
 import { DEFAULT_MODEL_ID, Embedder, ModelNotFoundError } from '@affinity/embeddings';
 import { IndexRouter } from '@affinity/index-router';
 import { KeySpace, ServingStore, createRedis } from '@affinity/store';
-import { createWorkerKit, httpExposure, runService, type Service, registryNamespace } from '@affinity/stream';
+import { createWorkerKit, httpExposure, runService, type Service, registryNamespace, redisConnection } from '@affinity/stream';
 import { randomBytes } from 'node:crypto';
 import { buildApp, type QueryEmbedder } from './app';
 import { loadApiConfig } from './config';
@@ -11,7 +11,7 @@ import { RecsFeed } from './recs-feed';
 const config = loadApiConfig();
 const kit = createWorkerKit('api', config);
 const { logger } = kit;
-const redis = createRedis({ url: config.REDIS_URL, name: `api:${config.INSTANCE_ID}`, onError: (err) => logger.debug({ err }, 'redis') });
+const redis = createRedis({ ...redisConnection(config), name: `api:${config.INSTANCE_ID}`, onError: (err) => logger.debug({ err }, 'redis') });
 const serving = new ServingStore(redis, new KeySpace(config.REDIS_PREFIX));
 const router = new IndexRouter({ redis, namespace: registryNamespace(config), group: kit.group('indexer'), shardCount: config.INDEX_SHARDS, timeoutMs: config.INDEX_TIMEOUT_MS });
 const feed = new RecsFeed(kit.kafka, kit.topic('recs'), `${kit.group('api-feed')}-${config.INSTANCE_ID}-${randomBytes(4).toString('hex')}`, logger);

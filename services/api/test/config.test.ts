@@ -32,7 +32,7 @@ describe('secret settings', () => {
 
   it('secret settings are logged as [redacted], at the top level and one level down, and so are auth headers', () => {
     const config = loadApiConfig({ API_WRITE_KEYS: VALID, API_READ_KEYS: READ, METRICS_TOKEN: METRICS });
-    expect(secretSettings(config)).toEqual(['METRICS_TOKEN', 'API_WRITE_KEYS', 'API_READ_KEYS']);
+    expect(secretSettings(config)).toEqual(['METRICS_TOKEN', 'KAFKA_SASL_PASSWORD', 'REDIS_PASSWORD', 'API_WRITE_KEYS', 'API_READ_KEYS']);
     const lines: string[] = [];
     const logger = createLogger('api-test', 'info', { secrets: secretSettings(config), destination: { write: (s: string) => void lines.push(s) } });
     logger.info({ config }, 'configuration');
@@ -42,14 +42,15 @@ describe('secret settings', () => {
     expect(out).not.toContain(VALID);
     expect(out).not.toContain(READ);
     expect(out).not.toContain(METRICS);
-    expect(out.match(/\[redacted\]/g)).toHaveLength(6); // three in config, one key list, two headers
+    expect(out.match(/\[redacted\]/g)).toHaveLength(8); // five in config, one key list, two headers
     expect(JSON.parse(lines[0]!).config.HTTP_PORT).toBe(8080);
   });
 
   it('every setting that holds a credential is declared secret', () => {
     const credential = /KEY|SECRET|PASSWORD|TOKEN|CREDENTIAL/;
-    const names = Object.values(SERVICE_ENVS).flatMap((schema) => Object.entries(schema).filter(([name]) => credential.test(name)));
-    expect(names.map(([name]) => name)).toContain('API_WRITE_KEYS');
+    // A *_FILE setting is the path of a credential, not the credential.
+    const names = Object.values(SERVICE_ENVS).flatMap((schema) => Object.entries(schema).filter(([name]) => credential.test(name) && !name.endsWith('_FILE')));
+    expect(names.map(([name]) => name)).toEqual(expect.arrayContaining(['API_WRITE_KEYS', 'KAFKA_SASL_PASSWORD', 'REDIS_PASSWORD']));
     for (const [name, type] of names) expect(isSecret(type), name).toBe(true);
   });
 });

@@ -7,7 +7,7 @@ import { catalogEventDecoder } from '@affinity/contracts';
 import { DEFAULT_MODEL_ID, Embedder } from '@affinity/embeddings';
 import { Enricher, createExtractor } from '@affinity/enrichment';
 import { KeySpace, createRedis } from '@affinity/store';
-import { BatchConsumer, ServiceGroup, createWorkerKit, runService, httpExposure } from '@affinity/stream';
+import { BatchConsumer, ServiceGroup, createWorkerKit, runService, httpExposure, redisConnection } from '@affinity/stream';
 import { Counter, Histogram } from 'prom-client';
 import { loadEnricherConfig } from './config';
 
@@ -20,7 +20,7 @@ const embedder = await Embedder.create({ model: config.EMBEDDING_MODEL_ID ?? DEF
 // The attribute tagger reads contextual word vectors of the same model (one short pass over titles).
 const { extractor, learnedFrom, ms } = await createExtractor({ vocabularyPath: config.ATTRIBUTES_VOCABULARY_PATH, wordVectors: config.ATTRIBUTES_WORD_VECTORS ? embedder : undefined });
 logger.info({ learnedFrom, ms: Math.round(ms) }, 'attribute vocabulary ready');
-const redis = createRedis({ url: config.REDIS_URL, name: `enricher:${config.INSTANCE_ID}`, onError: (err) => logger.debug({ err }, 'redis') });
+const redis = createRedis({ ...redisConnection(config), name: `enricher:${config.INSTANCE_ID}`, onError: (err) => logger.debug({ err }, 'redis') });
 const enricher = new Enricher({
   redis,
   keys: new KeySpace(config.REDIS_PREFIX),

@@ -12,7 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { derivedEventId, interactionDecoder, type BehaviourEmbedding, type Interaction } from '@affinity/contracts';
 import { BehaviourGraph, IncrementalFastRP, type GraphDelta, type IncrementalFastRPOptions } from '@affinity/graph';
 import { KeySpace, LeaderLease, QUEUE, createQueue, createQueueWorker, createRedis, type Queue, type Worker } from '@affinity/store';
-import { BatchConsumer, ServiceGroup, createWorkerKit, runService, type ConsumedEvent, type OutgoingRecord, type SeekRequest, httpExposure } from '@affinity/stream';
+import { BatchConsumer, ServiceGroup, createWorkerKit, runService, type ConsumedEvent, type OutgoingRecord, type SeekRequest, httpExposure, redisConnection } from '@affinity/stream';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { loadGraphConfig } from './config';
 import { GraphSnapshots } from './graph-snapshots';
@@ -21,7 +21,7 @@ const config = loadGraphConfig();
 const kit = createWorkerKit('graph', config);
 const { logger } = kit;
 const keys = new KeySpace(config.REDIS_PREFIX);
-const redis = createRedis({ url: config.REDIS_URL, name: `graph:${config.INSTANCE_ID}`, onError: (err) => logger.debug({ err }, 'redis') });
+const redis = createRedis({ ...redisConnection(config), name: `graph:${config.INSTANCE_ID}`, onError: (err) => logger.debug({ err }, 'redis') });
 const leaseKey = keys.key('graph', 'leader');
 const lease = new LeaderLease(redis, { key: leaseKey, instance: config.INSTANCE_ID, ttlMs: config.GRAPH_LEASE_TTL_MS });
 const snapshots = new GraphSnapshots(redis, keys, leaseKey, config.INSTANCE_ID);
@@ -199,10 +199,10 @@ const service = new ServiceGroup(
     {
       name: 'recompute-jobs',
       start: async () => {
-        queue = createQueue(QUEUE.fastrpRecompute, config.REDIS_URL, { prefix: `${config.REDIS_PREFIX}:bull` });
+        queue = createQueue(QUEUE.fastrpRecompute, redisConnection(config), { prefix: `${config.REDIS_PREFIX}:bull` });
         jobWorker = createQueueWorker(
           QUEUE.fastrpRecompute,
-          config.REDIS_URL,
+          redisConnection(config),
           async () => {
             if (!leading || !fastrp) throw new Error('not the graph leader');
             const r = await fastrp.fullRecompute();

@@ -7,7 +7,7 @@
 import { isIP } from 'node:net';
 import { decodeEnrichedEvent } from '@affinity/contracts';
 import { ShardRegistry, createRedis } from '@affinity/store';
-import { BatchConsumer, ServiceGroup, createWorkerKit, runService, type SeekRequest, registryNamespace, httpExposure } from '@affinity/stream';
+import { BatchConsumer, ServiceGroup, createWorkerKit, runService, type SeekRequest, registryNamespace, httpExposure, redisConnection } from '@affinity/stream';
 import { Histogram } from 'prom-client';
 import { loadIndexerConfig } from './config';
 import { registerIndexSizeMetrics } from './index-metrics';
@@ -20,7 +20,7 @@ const { logger } = kit;
 const topic = kit.topic('enriched');
 const group = kit.group('indexer');
 
-const redis = createRedis({ url: config.REDIS_URL, name: `indexer:${config.INSTANCE_ID}`, onError: (err) => logger.debug({ err }, 'redis') });
+const redis = createRedis({ ...redisConnection(config), name: `indexer:${config.INSTANCE_ID}`, onError: (err) => logger.debug({ err }, 'redis') });
 const registry = new ShardRegistry(redis, { namespace: registryNamespace(config), group, instance: config.INSTANCE_ID, url: config.INDEX_ADVERTISE_URL ?? '', ttlMs: config.INDEX_REGISTRY_TTL_MS });
 const freshness = new Histogram({
   name: 'affinity_index_freshness_seconds',

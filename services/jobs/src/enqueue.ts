@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { QUEUE, createQueue } from '@affinity/store';
 import { QueueEvents } from 'bullmq';
 import { queueConnection } from '@affinity/store';
+import { parseEnv, redisConnection, redisEnv } from '@affinity/stream';
 
 const { positionals, values } = parseArgs({ allowPositionals: true, options: { wait: { type: 'boolean', default: false } } });
 const [kind, modelId] = positionals;
@@ -14,8 +15,10 @@ if (kind !== 'backfill' || !modelId) {
   console.error('usage: enqueue backfill <model-id> [--wait]');
   process.exit(2);
 }
-const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const prefix = `${process.env.REDIS_PREFIX ?? 'affinity'}:bull`;
+// REDIS_URL, REDIS_PREFIX and the credential/TLS settings, as the services read them.
+const config = parseEnv(redisEnv);
+const url = redisConnection(config);
+const prefix = `${config.REDIS_PREFIX}:bull`;
 const queue = createQueue(QUEUE.embeddingBackfill, url, { prefix });
 // One backfill per model at a time: the job id is the model id.
 const job = await queue.add('backfill', { modelId }, { jobId: `backfill-${modelId}-${Date.now()}`, attempts: 5 });

@@ -5,7 +5,7 @@
  * snapshots are timed by each indexer.)
  */
 import { KeySpace, QUEUE, createQueueWorker, createRedis, type Job, type Worker } from '@affinity/store';
-import { ServiceGroup, createWorkerKit, runService, httpExposure } from '@affinity/stream';
+import { ServiceGroup, createWorkerKit, runService, httpExposure, redisConnection } from '@affinity/stream';
 import { DEFAULT_MODEL_ID, Embedder } from '@affinity/embeddings';
 import { createExtractor } from '@affinity/enrichment';
 import { Counter, Histogram } from 'prom-client';
@@ -15,7 +15,7 @@ import { type BackfillJob, type BackfillResult, runBackfill } from './embedding-
 const config = loadJobsConfig();
 const kit = createWorkerKit('jobs', config);
 const { logger } = kit;
-const redis = createRedis({ url: config.REDIS_URL, name: `jobs:${config.INSTANCE_ID}`, onError: (err) => logger.debug({ err }, 'redis') });
+const redis = createRedis({ ...redisConnection(config), name: `jobs:${config.INSTANCE_ID}`, onError: (err) => logger.debug({ err }, 'redis') });
 // The attribute tagger's word vectors come from the live enricher's model, whatever model a backfill embeds with.
 const wordVectors = config.ATTRIBUTES_WORD_VECTORS
   ? await Embedder.create({ model: config.ATTRIBUTES_WORD_VECTOR_MODEL ?? DEFAULT_MODEL_ID, intraOpNumThreads: config.EMBEDDING_THREADS })
@@ -39,7 +39,7 @@ const service = new ServiceGroup(
       start: async () => {
         const w = createQueueWorker<BackfillJob, BackfillResult>(
           QUEUE.embeddingBackfill,
-          config.REDIS_URL,
+          redisConnection(config),
           (job: Job<BackfillJob>) =>
             runBackfill(job, {
               kafka: kit.kafka,
