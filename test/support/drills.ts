@@ -311,7 +311,9 @@ export class DrillPipeline {
     if (s.has('graph')) await this.verifyGraph();
     for (const svc of this.options.services) {
       expect(this.pipeline.pid(svc), `${svc} still running`).toBeDefined();
-      expect(await probes(this.port(svc)), `${svc} healthy and ready`).toEqual({ healthz: 200, readyz: 200 });
+      // After an outage readiness returns with the next join or batch, not necessarily by now.
+      const p = await waitFor(() => probes(this.port(svc)), (r) => r.healthz === 200 && r.readyz === 200, 60_000, `${svc} healthy and ready`).catch(() => probes(this.port(svc)));
+      expect(p, `${svc} healthy and ready`).toEqual({ healthz: 200, readyz: 200 });
     }
   }
 

@@ -408,6 +408,10 @@ export class BatchConsumer<I extends Inputs> {
 
   private async onBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
+    // Fetching means the group assigned us partitions: a member again, even where kafkajs
+    // rejoined after a broker restart without a GROUP_JOIN reaching us (seen in the restart drill,
+    // where readiness then stayed red while every record was handled).
+    this.joined = true;
     const input = this.inputByTopic.get(batch.topic);
     if (input === undefined || batch.messages.length === 0) return;
     await this.assignmentGate;
