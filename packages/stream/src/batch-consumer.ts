@@ -164,19 +164,17 @@ function isMembershipError(err: unknown): err is Error {
   return err instanceof Error && MEMBERSHIP_ERRORS.has((err as { type?: unknown }).type as string);
 }
 
-/** kafkajs errors that say the broker (or its group coordinator) is unreachable for now, not that something is wrong with us. */
-const OUTAGE_ERRORS = new Set(['KafkaJSConnectionError', 'KafkaJSConnectionClosedError', 'KafkaJSGroupCoordinatorNotFound', 'KafkaJSBrokerNotFound', 'KafkaJSRequestTimeoutError', 'KafkaJSNumberOfRetriesExceeded']);
-
 /**
  * Whether a consumer that crashed with this error should start again: an outage of the broker
- * (a restart, a failover) is waited out, as every dependency outage is; kafkajs gives up on
- * some of them (its retries exhausted while the broker restarts, "Failed to find group
- * coordinator" wrapped as non-retriable). Anything retriable anywhere in the cause chain counts.
+ * (a restart, a failover) is waited out, as every dependency outage is. kafkajs gives up on some
+ * (its retries exhausted while the broker restarts, "Failed to find group coordinator" wrapped as
+ * non-retriable), so the cause chain is read: anything `classifyError` calls UNAVAILABLE, or a
+ * group coordinator that cannot be found yet.
  */
 export function isBrokerOutage(err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; depth++) {
-    if (OUTAGE_ERRORS.has(e.name) || (e as { retriable?: unknown }).retriable === true) return true;
-    const next = (e as { cause?: unknown; originalError?: unknown }).cause ?? (e as { originalError?: unknown }).originalError;
+    if (e.name === 'KafkaJSGroupCoordinatorNotFound' || classifyError(e).code === 'UNAVAILABLE') return true;
+    const next = (e as { cause?: unknown }).cause;
     if (next === e) break;
     e = next;
   }
